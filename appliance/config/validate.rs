@@ -1,0 +1,138 @@
+//! Validation of a parsed [`Config`](super::Config): every problem at once, each with its key path.
+
+use std::fmt;
+
+use super::Config;
+
+/// One problem in the configuration file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// Dotted key path, e.g. `models[0].sha256` (empty for whole-file problems).
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub hint: String,
+}
+
+/// All problems found in a configuration file.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct ConfigError {
+    /// The problems, in file order.
+    pub problems: Vec<ConfigProblem>,
+}
+
+impl ConfigError {
+    pub(crate) fn single(key: &str, message: String, hint: &str) -> Self {
+        Self { problems: vec![ConfigProblem { key: key.into(), message, hint: hint.into() }] }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{} configuration error(s):", self.problems.len())?;
+        for p in &self.problems {
+            let key = if p.key.is_empty() { "(file)" } else { p.key.as_str() };
+            writeln!(f, "  {key}: {} (fix: {})", p.message, p.hint)?;
+        }
+        Ok(())
+    }
+}
+
+/// Turns a TOML syntax or schema error into a [`ConfigError`] with the key path when known.
+pub(crate) fn from_toml_error(e: toml::de::Error) -> ConfigError {
+    // toml's message names the offending key ("unknown field `x`, expected one of ...").
+    let msg = e.message().to_string();
+    let key = e.span().map(|s| format!("(bytes {}..{})", s.start, s.end)).unwrap_or_default();
+    let hint = if msg.contains("unknown field") {
+        "remove the key or correct its spelling; see image/zonegate.toml for every key"
+    } else if msg.contains("missing field") {
+        "add the key; see image/zonegate.toml for an example"
+    } else {
+        "correct the TOML syntax or value type"
+    };
+    ConfigError::single(&key, msg, hint)
+}
+
+pub(crate) fn validate(cfg: &Config) -> Result<(), ConfigError> {
+    let mut p = Vec::new();
+    let mut add = |key: String, message: String, hint: &str| {
+        p.push(ConfigProblem { key, message, hint: hint.into() });
+    };
+    let s = &cfg.server;
+    if let Some(h) = s.health_listen {
+        if !h.ip().is_loopback() {
+            add("server.health_listen".into(), format!("{h} is not a loopback address"), "use 127.0.0.1:PORT or [::1]:PORT; the plain-HTTP health endpoint must stay on the box");
+        }
+    }
+    if s.max_body_bytes < 1024 {
+        add("server.max_body_bytes".into(), format!("{} is too small", s.max_body_bytes), "use at least 1024 (default 4194304)");
+    }
+    if s.handshake_timeout_ms == 0 {
+        add("server.handshake_timeout_ms".into(), "must be positive".into(), "use e.g. 10000");
+    }
+    if s.max_tokens_cap == 0 {
+        add("server.max_tokens_cap".into(), "must be positive".into(), "use e.g. 4096");
+    }
+    if s.queue_depth == 0 {
+        add("server.queue_depth".into(), "must be positive".into(), "use e.g. 64");
+    }
+    let t = &cfg.tls;
+    for (key, path) in [("tls.cert", &t.cert), ("tls.key", &t.key)] {
+        if !path.is_file() {
+            add(key.into(), format!("file {} not found", path.display()), "run `zonegate pki init` and `zonegate pki issue-server`, or point to an existing PEM file");
+        }
+    }
+    if t.client_ca.is_empty() {
+        add("tls.client_ca".into(), "no client CA configured".into(), "list at least one CA certificate (PEM); the API only accepts client certificates");
+    }
+    for (i, ca) in t.client_ca.iter().enumerate() {
+        if !ca.is_file() {
+            add(format!("tls.client_ca[{i}]"), format!("file {} not found", ca.display()), "run `zonegate pki init` or point to an existing CA certificate");
+        }
+    }
+    for (i, crl) in t.crl.iter().enumerate() {
+        if !crl.is_file() {
+            add(format!("tls.crl[{i}]"), format!("file {} not found", crl.display()), "run `zonegate pki init` (it writes an empty CRL) or remove the entry");
+        }
+    }
+    let mut ids = std::collections::HashSet::new();
+    for (i, m) in cfg.models.iter().enumerate() {
+        let k = |f: &str| format!("models[{i}].{f}");
+        if m.id.is_empty() || m.id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            add(k("id"), format!("{:?} is not a valid model id", m.id), "use letters, digits, '-', '_', '.', '/'");
+        } else if !ids.insert(m.id.clone()) {
+            add(k("id"), format!("duplicate model id {:?}", m.id), "give every model a unique id");
+        }
+        if !m.path.is_file() {
+            add(k("path"), format!("file {} not found", m.path.display()), "run `make model` or point to an existing GGUF file");
+        }
+        if let Some(h) = &m.sha256 {
+            if h.len() != 64 || !h.chars().all(|c| c.is_ascii_hexdigit()) {
+                add(k("sha256"), "not 64 hex digits".into(), "put the output of `sha256sum FILE` here, or remove the key");
+            }
+        }
+        if m.parallel == 0 || m.parallel > 256 {
+            add(k("parallel"), format!("{} is out of range", m.parallel), "use 1..=256");
+        }
+        if m.context_size < 64 {
+            add(k("context_size"), format!("{} is too small", m.context_size), "use at least 64 tokens (e.g. 8192)");
+        } else if m.parallel > 0 && m.context_size / m.parallel < 64 {
+            add(k("context_size"), format!("{} tokens shared by {} sequences leaves under 64 each", m.context_size, m.parallel), "raise context_size or lower parallel");
+        }
+        if m.batch_size < 32 {
+            add(k("batch_size"), format!("{} is too small", m.batch_size), "use at least 32 (default 512)");
+        }
+        if m.threads == Some(0) {
+            add(k("threads"), "must be positive".into(), "remove the key to use the physical core count");
+        }
+    }
+    if !["error", "warn", "info", "debug", "trace"].contains(&cfg.logging.level.as_str()) {
+        add("logging.level".into(), format!("unknown level {:?}", cfg.logging.level), "use error, warn, info, debug or trace");
+    }
+    if p.is_empty() {
+        Ok(())
+    } else {
+        Err(ConfigError { problems: p })
+    }
+}

@@ -1,0 +1,1 @@
+//! Data-class policy. (Being written: see the policy helper's branch.)

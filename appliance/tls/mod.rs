@@ -1,0 +1,1 @@
+//! TLS and PKI. (Being written: see the tls helper's branch.)
