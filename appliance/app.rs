@@ -1,0 +1,118 @@
+//! Start-up and lifecycle: load config and models, bind the listeners, serve until a
+//! signal, drain. The only place that wires modules together.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{self, AppState, Limits, Metrics};
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::tls::ServerTls;
+
+/// A started server (listeners bound, models loaded).
+pub struct Running {
+    /// Address of the mutual-TLS API listener.
+    pub api_addr: SocketAddr,
+    /// Address of the plain-HTTP health listener, when configured.
+    pub health_addr: Option<SocketAddr>,
+    /// The TLS configuration, for reloads (SIGHUP).
+    pub tls: ServerTls,
+    /// Cancel to stop accepting and drain.
+    pub shutdown: CancellationToken,
+    tasks: Vec<JoinHandle<std::io::Result<()>>>,
+}
+
+impl Running {
+    /// Stops accepting, lets open requests finish for up to `grace`, then returns.
+    pub async fn stop(self, grace: Duration) {
+        self.shutdown.cancel();
+        let all = futures::future::join_all(self.tasks);
+        if tokio::time::timeout(grace, all).await.is_err() {
+            log::warn!("shutdown grace of {}s passed; cancelling open streams", grace.as_secs());
+        }
+    }
+}
+
+/// Loads the models and binds the listeners of `cfg`.
+///
+/// # Errors
+/// Model loading, TLS material or binding failures, with context.
+pub async fn start(cfg: Config) -> anyhow::Result<Running> {
+    let tls = ServerTls::load(&cfg.tls).context("loading TLS material")?;
+    let models = cfg.models.clone();
+    let depth = cfg.server.queue_depth;
+    let engine = tokio::task::spawn_blocking(move || Engine::load(&models, depth)).await.context("model loader panicked")??;
+    let state = AppState {
+        engine,
+        limits: Limits { max_body_bytes: cfg.server.max_body_bytes, max_tokens_cap: cfg.server.max_tokens_cap, retry_after: cfg.server.retry_after_secs },
+        metrics: Arc::new(Metrics::default()),
+    };
+    let shutdown = CancellationToken::new();
+    let listener = TcpListener::bind(cfg.server.listen).await.with_context(|| format!("binding server.listen {}", cfg.server.listen))?;
+    let api_addr = listener.local_addr()?;
+    let handshake = Duration::from_millis(cfg.server.handshake_timeout_ms);
+    let mut tasks = vec![tokio::spawn(crate::tls::serve(listener, tls.clone(), handshake, api::router(state.clone()), shutdown.clone()))];
+    let mut health_addr = None;
+    if let Some(addr) = cfg.server.health_listen {
+        let l = TcpListener::bind(addr).await.with_context(|| format!("binding server.health_listen {addr}"))?;
+        health_addr = Some(l.local_addr()?);
+        tasks.push(tokio::spawn(crate::tls::serve_plain(l, api::health_router(state.clone()), shutdown.clone())));
+    }
+    log::info!("listening on https://{api_addr} (mutual TLS){}", health_addr.map(|a| format!(", health on http://{a}")).unwrap_or_default());
+    Ok(Running { api_addr, health_addr, tls, shutdown, tasks })
+}
+
+/// `zonegate serve`: runs until SIGTERM/SIGINT; SIGHUP reloads certificates and CRLs.
+/// Reports READY/RELOADING/STOPPING and status to systemd when started by it.
+///
+/// # Errors
+/// Start-up failures (see [`start`]).
+pub async fn serve(cfg: Config) -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let grace = Duration::from_secs(cfg.server.shutdown_grace_secs);
+    let tls_cfg = cfg.tls.clone();
+    let running = start(cfg).await?;
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status("serving")]);
+    if let Some(every) = watchdog_interval() {
+        tokio::spawn(async move {
+            let mut t = tokio::time::interval(every);
+            loop {
+                t.tick().await;
+                let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]);
+            }
+        });
+    }
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = hup.recv() => {
+                let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Reloading]);
+                match running.tls.reload(&tls_cfg) {
+                    Ok(()) => log::info!("reloaded certificates and CRLs"),
+                    Err(e) => log::error!("reload failed, keeping the previous TLS configuration: {e}"),
+                }
+                let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
+            }
+        }
+    }
+    log::info!("shutting down: draining for up to {}s", grace.as_secs());
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping, sd_notify::NotifyState::Status("draining")]);
+    running.stop(grace).await;
+    Ok(())
+}
+
+/// Half the systemd watchdog interval (`WATCHDOG_USEC`), when the unit enables one.
+fn watchdog_interval() -> Option<Duration> {
+    let mut usec = 0;
+    sd_notify::watchdog_enabled(false, &mut usec).then(|| Duration::from_micros(usec / 2))
+}
