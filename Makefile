@@ -29,8 +29,9 @@ run: deps model build config
 	exec $(BIN) --config $(VAR)/zonegate.toml serve
 
 test: deps model venv
+	cargo clippy --release --all-targets -- -D warnings
 	ZONEGATE_TEST_MODEL=$(MODEL_FILE) ZONEGATE_TEST_PYTHON=$(VENV)/bin/python \
-	  cargo test --release --all-targets
+	  cargo test --release --lib --bins --test e2e
 
 clippy:
 	cargo clippy --release --all-targets -- -D warnings
