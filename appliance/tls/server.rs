@@ -244,7 +244,7 @@ impl ClientCertVerifier for IdentityVerifier {
             Ok(_) => Ok(verified),
             Err(e) => {
                 // Only the serial is logged: the subject is personal data.
-                log::warn!("refusing client certificate: {e}");
+                log::warn!("refused at the TLS handshake: {e}");
                 Err(rustls::Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure))
             }
         }
