@@ -105,9 +105,9 @@ impl PeerIdentity {
             .or_else(|| subject.iter_organization().find_map(|a| a.as_str().ok()))
             .filter(|d| is_clean_name(d))
             .unwrap_or_default();
-        let admin = subject.iter_attributes().any(|a| {
-            a.attr_type().to_id_string() == ROLE_OID && a.as_str().is_ok_and(|v| v == ADMIN_ROLE_VALUE)
-        });
+        let admin = subject
+            .iter_attributes()
+            .any(|a| a.attr_type().to_id_string() == ROLE_OID && a.as_str().is_ok_and(|v| v == ADMIN_ROLE_VALUE));
         Ok(PeerIdentity {
             user: user.to_owned(),
             department: department.to_owned(),

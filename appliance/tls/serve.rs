@@ -82,7 +82,11 @@ pub async fn serve_plain(listener: TcpListener, app: Router, shutdown: Cancellat
     .await
 }
 
-async fn accept_loop<F, Fut>(listener: TcpListener, shutdown: CancellationToken, mut on_connection: F) -> std::io::Result<()>
+async fn accept_loop<F, Fut>(
+    listener: TcpListener,
+    shutdown: CancellationToken,
+    mut on_connection: F,
+) -> std::io::Result<()>
 where
     F: FnMut(TcpStream, SocketAddr, CancellationToken) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,

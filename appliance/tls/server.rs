@@ -15,7 +15,9 @@ use rustls::crypto::{ring, CryptoProvider};
 use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::{NoServerSessionStorage, WebPkiClientVerifier};
-use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig, SignatureScheme};
+use rustls::{
+    CertificateError, DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig, SignatureScheme,
+};
 use x509_parser::prelude::FromDer;
 
 use super::{pem, PeerIdentity, TlsError};
@@ -188,7 +190,9 @@ fn build(cfg: &TlsConfig) -> Result<Arc<ServerConfig>, TlsError> {
         .with_client_cert_verifier(verifier)
         .with_single_cert(chain, key)
         .map_err(|e| match e {
-            rustls::Error::InconsistentKeys(_) => TlsError::KeyMismatch { cert: cfg.cert.clone(), key: cfg.key.clone() },
+            rustls::Error::InconsistentKeys(_) => {
+                TlsError::KeyMismatch { cert: cfg.cert.clone(), key: cfg.key.clone() }
+            }
             other => TlsError::Config { what: "server certificate and key", problem: other.to_string() },
         })?;
     config.alpn_protocols = ALPN_PROTOCOLS.iter().map(|p| p.to_vec()).collect();
@@ -240,7 +244,7 @@ impl ClientCertVerifier for IdentityVerifier {
             Ok(_) => Ok(verified),
             Err(e) => {
                 // Only the serial is logged: the subject is personal data.
-                log::warn!("refusing client certificate: {e}");
+                log::warn!("refused at the TLS handshake: {e}");
                 Err(rustls::Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure))
             }
         }

@@ -165,7 +165,10 @@ pub fn run_pki(cmd: PkiCommand) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&entries)?);
             } else {
                 let now = time::OffsetDateTime::now_utc();
-                println!("{:<34} {:<6} {:<13} {:<24} {:<20} {:<6} NOT AFTER", "SERIAL", "KIND", "STATUS", "USER", "DEPARTMENT", "ROLE");
+                println!(
+                    "{:<34} {:<6} {:<13} {:<24} {:<20} {:<6} NOT AFTER",
+                    "SERIAL", "KIND", "STATUS", "USER", "DEPARTMENT", "ROLE"
+                );
                 for e in entries {
                     println!(
                         "{:<34} {:<6} {:<13} {:<24} {:<20} {:<6} {}",

@@ -34,7 +34,8 @@ pub struct ClientBundle {
 }
 
 /// A complete throw-away PKI in one directory, for hermetic tests and local runs:
-/// - a CA (organisation "zonegate dev") with `ca.crt` and an empty `ca.crl`;
+/// - a CA (organisation "zonegate dev <8 random hex digits>") with `ca.crt` and an empty
+///   `ca.crl`;
 /// - a server certificate for `localhost`, `127.0.0.1` and `::1` (`server.crt`/`server.key`);
 /// - the client bundle `dev-user`, department `dev`, role user, under `clients/`.
 ///
@@ -65,7 +66,9 @@ impl DevPki {
     /// # Errors
     /// As [`super::init`], [`super::issue_server`], [`super::issue_client`].
     pub fn create(dir: &Path) -> Result<DevPki, TlsError> {
-        super::init(dir, "zonegate dev", DEV_DAYS)?;
+        // A distinct CA name per fixture: two fixtures in one test are two unrelated CAs,
+        // not one name with two keys.
+        super::init(dir, &format!("zonegate dev {:08x}", rand::random::<u32>()), DEV_DAYS)?;
         let ips = [IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)];
         let server = issue_server(dir, &["localhost".to_owned()], &ips, DEV_DAYS, dir)?;
         let mut pki = DevPki {
@@ -91,8 +94,15 @@ impl DevPki {
     ///
     /// # Errors
     /// As [`super::issue_client`].
-    pub fn issue_client(&self, user: &str, department: &str, admin: bool, validity: Validity) -> Result<ClientBundle, TlsError> {
-        let issued = issue_client(&self.dir, user, department, admin, validity, &self.dir.join("clients"), Self::P12_PASSWORD)?;
+    pub fn issue_client(
+        &self,
+        user: &str,
+        department: &str,
+        admin: bool,
+        validity: Validity,
+    ) -> Result<ClientBundle, TlsError> {
+        let issued =
+            issue_client(&self.dir, user, department, admin, validity, &self.dir.join("clients"), Self::P12_PASSWORD)?;
         Ok(ClientBundle {
             user: user.to_owned(),
             serial: issued.entry.serial,
@@ -119,10 +129,16 @@ impl DevPki {
     ///
     /// # Errors
     /// [`TlsError`] if the fixture's files cannot be read or rustls refuses them.
-    pub fn client_config(&self, client: Option<&ClientBundle>, alpn: &[&[u8]]) -> Result<Arc<rustls::ClientConfig>, TlsError> {
+    pub fn client_config(
+        &self,
+        client: Option<&ClientBundle>,
+        alpn: &[&[u8]],
+    ) -> Result<Arc<rustls::ClientConfig>, TlsError> {
         let mut roots = RootCertStore::empty();
         for cert in pem::certificates(&self.ca_cert)? {
-            roots.add(cert).map_err(|e| TlsError::Certificate { path: self.ca_cert.clone(), problem: e.to_string() })?;
+            roots
+                .add(cert)
+                .map_err(|e| TlsError::Certificate { path: self.ca_cert.clone(), problem: e.to_string() })?;
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider)

@@ -12,9 +12,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use nix::fcntl::{Flock, FlockArg};
-use rcgen::{
-    CertificateRevocationListParams, Issuer, KeyIdMethod, KeyPair, RevokedCertParams, SerialNumber,
-};
+use rcgen::{CertificateRevocationListParams, Issuer, KeyIdMethod, KeyPair, RevokedCertParams, SerialNumber};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 use serde::{Deserialize, Serialize};
@@ -172,7 +170,8 @@ pub(super) fn load_ca(dir: &Path) -> Result<Ca, TlsError> {
     drop(key_pem);
 
     let cert_path = dir.join(CA_CERT);
-    let cert_pem = fs::read_to_string(&cert_path).map_err(|source| TlsError::Read { path: cert_path.clone(), source })?;
+    let cert_pem =
+        fs::read_to_string(&cert_path).map_err(|source| TlsError::Read { path: cert_path.clone(), source })?;
     let cert_der = CertificateDer::from_pem_slice(cert_pem.as_bytes())
         .map_err(|e| TlsError::Pem { path: cert_path.clone(), problem: e.to_string() })?;
     let (_, parsed) = x509_parser::certificate::X509Certificate::from_der(&cert_der)
