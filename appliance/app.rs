@@ -12,11 +12,16 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, AppState, Limits, Metrics};
 use crate::config::Config;
+use crate::accounting::Accounting;
 use crate::engine::Engine;
+use crate::policy::Detector;
+use crate::relay::Relay;
 use crate::tls::ServerTls;
 
 /// A started server (listeners bound, models loaded).
 pub struct Running {
+    /// The shared state of the handlers (models, relay, accounting).
+    pub state: AppState,
     /// Address of the mutual-TLS API listener.
     pub api_addr: SocketAddr,
     /// Address of the plain-HTTP health listener, when configured.
@@ -48,10 +53,16 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
     let models = cfg.models.clone();
     let depth = cfg.server.queue_depth;
     let engine = tokio::task::spawn_blocking(move || Engine::load(&models, depth)).await.context("model loader panicked")??;
+    let relay = Relay::new(&cfg.upstreams).context("setting up upstreams")?;
+    let detector = Detector::new(&cfg.policy.detect).context("building the detectors from [policy.detect]")?;
     let state = AppState {
         engine,
         limits: Limits { max_body_bytes: cfg.server.max_body_bytes, max_tokens_cap: cfg.server.max_tokens_cap, retry_after: cfg.server.retry_after_secs },
         metrics: Arc::new(Metrics::default()),
+        relay: Arc::new(relay),
+        detector: Arc::new(detector),
+        policy: Arc::new(cfg.policy.clone()),
+        accounting: Arc::new(Accounting::default()),
     };
     let shutdown = CancellationToken::new();
     let listener = TcpListener::bind(cfg.server.listen).await.with_context(|| format!("binding server.listen {}", cfg.server.listen))?;
@@ -65,7 +76,7 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
         tasks.push(tokio::spawn(crate::tls::serve_plain(l, api::health_router(state.clone()), shutdown.clone())));
     }
     log::info!("listening on https://{api_addr} (mutual TLS){}", health_addr.map(|a| format!(", health on http://{a}")).unwrap_or_default());
-    Ok(Running { api_addr, health_addr, tls, shutdown, tasks })
+    Ok(Running { state, api_addr, health_addr, tls, shutdown, tasks })
 }
 
 /// `zonegate serve`: runs until SIGTERM/SIGINT; SIGHUP reloads certificates and CRLs.

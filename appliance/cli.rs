@@ -30,6 +30,8 @@ pub enum Command {
     /// Local certificate authority: init, issue-server, issue-client, revoke, list.
     #[command(subcommand)]
     Pki(crate::tls::pki::PkiCommand),
+    /// Classify a text offline: findings, effective data class, zones it may go to.
+    Classify(crate::policy::ClassifyArgs),
 }
 
 /// Runs the command; returns the process exit code.
@@ -55,6 +57,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 Ok(1)
             }
         },
+        Command::Classify(args) => crate::policy::run_classify(args),
         Command::Pki(cmd) => {
             crate::logging::init("warn");
             crate::tls::pki::run_pki(cmd)?;

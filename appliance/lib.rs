@@ -7,6 +7,7 @@
 //! Data flow of one request: TLS handshake ([`tls`], identity) → [`api`] parses and
 //! validates → [`engine`] generates → the answer streams back.
 
+pub mod accounting;
 pub mod api;
 pub mod app;
 pub mod cli;
@@ -14,6 +15,7 @@ pub mod config;
 pub mod engine;
 pub mod logging;
 pub mod policy;
+pub mod relay;
 pub mod tls;
 
 /// Crate version (Cargo.toml).

@@ -8,4 +8,6 @@ mod compat;
 mod concurrency;
 mod endpoints;
 mod openai_sdk;
+mod relay;
 mod tls_refusals;
+mod upstream;

@@ -35,11 +35,13 @@ pub struct Opts {
     pub max_body_bytes: usize,
     pub max_tokens_cap: u32,
     pub handshake_timeout_ms: u64,
+    /// TOML appended to the generated config (upstreams, policy).
+    pub extra: String,
 }
 
 impl Default for Opts {
     fn default() -> Self {
-        Self { parallel: 4, context_size: 4096, queue_depth: 32, max_body_bytes: 1 << 20, max_tokens_cap: 512, handshake_timeout_ms: 5000 }
+        Self { parallel: 4, context_size: 4096, queue_depth: 32, max_body_bytes: 1 << 20, max_tokens_cap: 512, handshake_timeout_ms: 5000, extra: String::new() }
     }
 }
 
@@ -88,7 +90,7 @@ threads = 2
         model = model.display(),
         ctx = o.context_size,
         par = o.parallel,
-    )
+    ) + &o.extra
 }
 
 /// A server running in the current test's runtime.

@@ -2,6 +2,7 @@
 //! through the engine, and the chat chunk format (OpenAI `chat.completion(.chunk)`).
 
 use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
@@ -10,7 +11,9 @@ use super::json::ApiJson;
 use super::stream::{self, ChunkFormat};
 use super::tools::{self, ToolMode};
 use super::types::{ChatCompletionRequest, Content, Usage};
+use super::relayed::{self, Relayed};
 use super::{params, AppState};
+use crate::relay::Endpoint;
 use crate::engine::{ChatTurn, FinishReason, SamplingParams, TokenLogprob, JSON_OBJECT_GRAMMAR};
 use crate::tls::PeerIdentity;
 
@@ -139,10 +142,50 @@ fn response_format_grammar(rf: Option<&Value>) -> Result<Option<String>, ApiErro
     }
 }
 
-/// The handler.
-pub(crate) async fn chat_completions(State(st): State<AppState>, who: PeerIdentity, ApiJson(req): ApiJson<ChatCompletionRequest>) -> Result<Response, ApiError> {
-    let valid = validate(req, st.limits.max_tokens_cap)?;
-    let _ = &who;
+/// The handler: relayed models go through the policy gate, green ones to the engine.
+pub(crate) async fn chat_completions(State(st): State<AppState>, who: PeerIdentity, headers: HeaderMap, ApiJson(raw): ApiJson<Value>) -> Result<Response, ApiError> {
+    let req: ChatCompletionRequest = super::json::from_value(&raw)?;
+    let cap = st.limits.max_tokens_cap;
+    if let Some(m) = st.relay.model(&req.model) {
+        validate_relayed(&req, cap)?;
+        return match relayed::forward(&st, &who, &headers, Endpoint::ChatCompletions, m, raw).await? {
+            Relayed::Done(r) => Ok(r),
+            Relayed::Reroute(green) => {
+                let mut req = req;
+                req.model = green.clone();
+                let mut resp = green_chat(&st, &who, validate(req, cap)?).await?;
+                if let Ok(v) = HeaderValue::from_str(&green) {
+                    resp.headers_mut().insert(relayed::REROUTED_HEADER, v);
+                }
+                Ok(resp)
+            }
+        };
+    }
+    green_chat(&st, &who, validate(req, cap)?).await
+}
+
+/// The parameter checks that also apply to relayed requests (400 before anything is sent).
+fn validate_relayed(req: &ChatCompletionRequest, cap: u32) -> Result<(), ApiError> {
+    if req.messages.is_empty() {
+        return Err(ApiError::invalid("messages", "'messages' must contain at least one message"));
+    }
+    let raw = params::Raw {
+        temperature: req.temperature,
+        top_p: req.top_p,
+        top_k: req.top_k,
+        min_p: req.min_p,
+        seed: req.seed,
+        stop: req.stop.as_ref(),
+        presence_penalty: req.presence_penalty,
+        frequency_penalty: req.frequency_penalty,
+        n: req.n,
+        max_tokens: Vec::new(),
+    };
+    params::validate(&raw, cap, cap).map(|_| ())
+}
+
+/// Serves a validated chat request on a green model.
+async fn green_chat(st: &AppState, who: &PeerIdentity, valid: ValidChatRequest) -> Result<Response, ApiError> {
     let generator = st.engine.generator(&valid.model).map_err(|e| ApiError::from_engine(e, "messages", st.limits.retry_after))?;
     let prompt = generator.chat_prompt(&valid.turns).map_err(|e| ApiError::from_engine(e, "messages", st.limits.retry_after))?;
     let tokens = generator.tokenize(&prompt, true);
@@ -155,10 +198,11 @@ pub(crate) async fn chat_completions(State(st): State<AppState>, who: PeerIdenti
     let prompt_tokens = gens.first().map(|g| g.prompt_tokens).unwrap_or(0);
     let fmt = ChatFormat::new(&valid);
     if valid.stream {
-        return Ok(stream::sse(gens, prompt_tokens, valid.include_usage, fmt));
+        return Ok(stream::sse(gens, prompt_tokens, valid.include_usage, fmt, super::on_done_green(st, who, &valid.model)));
     }
     let done = stream::collect(gens).await?;
     let completion_tokens = done.iter().map(|c| c.completion_tokens).sum();
+    super::record_green(st, who, &valid.model, Usage::new(prompt_tokens, completion_tokens));
     let choices: Vec<Value> = done
         .into_iter()
         .enumerate()

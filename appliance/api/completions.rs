@@ -1,6 +1,7 @@
 //! `POST /v1/completions` (legacy text completions, OpenAI `text_completion` objects).
 
 use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
@@ -9,16 +10,38 @@ use super::error::ApiError;
 use super::json::ApiJson;
 use super::stream::{self, ChunkFormat};
 use super::types::{CompletionRequest, PromptInput, Usage};
+use super::relayed::{self, Relayed};
 use super::{params, AppState};
+use crate::relay::Endpoint;
 use crate::engine::{FinishReason, TokenLogprob};
 use crate::tls::PeerIdentity;
 
 /// OpenAI's default `max_tokens` for legacy completions.
 const DEFAULT_MAX_TOKENS: u32 = 16;
 
-/// The handler: one choice per prompt and `n`, indexed prompt-major as OpenAI does.
-pub(crate) async fn completions(State(st): State<AppState>, _who: PeerIdentity, ApiJson(req): ApiJson<CompletionRequest>) -> Result<Response, ApiError> {
-    let retry = st.limits.retry_after;
+/// The handler: relayed models through the policy gate, green ones to the engine.
+pub(crate) async fn completions(State(st): State<AppState>, who: PeerIdentity, headers: HeaderMap, ApiJson(raw): ApiJson<Value>) -> Result<Response, ApiError> {
+    let req: CompletionRequest = super::json::from_value(&raw)?;
+    let Some(m) = st.relay.model(&req.model) else {
+        return green_completions(&st, &who, req).await;
+    };
+    sampling(&req, st.limits.max_tokens_cap)?;
+    match relayed::forward(&st, &who, &headers, Endpoint::Completions, m, raw).await? {
+        Relayed::Done(r) => Ok(r),
+        Relayed::Reroute(green) => {
+            let mut req = req;
+            req.model = green.clone();
+            let mut resp = green_completions(&st, &who, req).await?;
+            if let Ok(v) = HeaderValue::from_str(&green) {
+                resp.headers_mut().insert(relayed::REROUTED_HEADER, v);
+            }
+            Ok(resp)
+        }
+    }
+}
+
+/// Validates the sampling fields.
+fn sampling(req: &CompletionRequest, cap: u32) -> Result<(crate::engine::SamplingParams, u32), ApiError> {
     let raw = params::Raw {
         temperature: req.temperature,
         top_p: req.top_p,
@@ -31,13 +54,21 @@ pub(crate) async fn completions(State(st): State<AppState>, _who: PeerIdentity, 
         n: req.n,
         max_tokens: req.max_tokens.map(|v| vec![("max_tokens", v)]).unwrap_or_default(),
     };
-    let (mut params, n) = params::validate(&raw, st.limits.max_tokens_cap, DEFAULT_MAX_TOKENS)?;
+    let (mut params, n) = params::validate(&raw, cap, DEFAULT_MAX_TOKENS)?;
     params.logprobs = match req.logprobs {
         None => None,
         Some(k) if (0..=5).contains(&k) => Some(k as u8),
         Some(k) => return Err(ApiError::invalid("logprobs", format!("{k} is not a valid value for 'logprobs': expected 0 to 5"))),
     };
     params.ignore_eos = req.ignore_eos.unwrap_or(false);
+    Ok((params, n))
+}
+
+/// Serves legacy completions on a green model: one choice per prompt and `n`, indexed
+/// prompt-major as OpenAI does.
+async fn green_completions(st: &AppState, who: &PeerIdentity, req: CompletionRequest) -> Result<Response, ApiError> {
+    let retry = st.limits.retry_after;
+    let (params, n) = sampling(&req, st.limits.max_tokens_cap)?;
     if req.suffix.is_some() {
         return Err(ApiError::invalid("suffix", "'suffix' (fill-in-the-middle) is not supported by this model"));
     }
@@ -80,10 +111,11 @@ pub(crate) async fn completions(State(st): State<AppState>, _who: PeerIdentity, 
     if stream_on {
         fmt.include_usage = req.stream_options.as_ref().is_some_and(|o| o.include_usage);
         let inc = fmt.include_usage;
-        return Ok(stream::sse(gens, prompt_tokens, inc, fmt));
+        return Ok(stream::sse(gens, prompt_tokens, inc, fmt, super::on_done_green(st, who, &req.model)));
     }
     let done = stream::collect(gens).await?;
     let completion_tokens = done.iter().map(|c| c.completion_tokens).sum();
+    super::record_green(st, who, &req.model, Usage::new(prompt_tokens, completion_tokens));
     let choices: Vec<Value> = done
         .into_iter()
         .enumerate()

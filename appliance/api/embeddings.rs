@@ -2,6 +2,8 @@
 //! `encoding_format: "base64"` and the Node SDK's default expect).
 
 use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine as _;
 use serde_json::{json, Value};
@@ -9,7 +11,9 @@ use serde_json::{json, Value};
 use super::error::ApiError;
 use super::json::ApiJson;
 use super::types::{EmbeddingInput, EmbeddingRequest};
+use super::relayed::{self, Relayed};
 use super::AppState;
+use crate::relay::Endpoint;
 use crate::tls::PeerIdentity;
 
 /// Most inputs per request (OpenAI allows 2048).
@@ -21,8 +25,28 @@ pub fn encode_base64(v: &[f32]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-/// The handler.
-pub(crate) async fn embeddings(State(st): State<AppState>, _who: PeerIdentity, ApiJson(req): ApiJson<EmbeddingRequest>) -> Result<Json<Value>, ApiError> {
+/// The handler: relayed models through the policy gate (a violation blocks: there is no
+/// green reroute for embeddings), green ones to the engine.
+pub(crate) async fn embeddings(State(st): State<AppState>, who: PeerIdentity, headers: HeaderMap, ApiJson(raw): ApiJson<Value>) -> Result<Response, ApiError> {
+    let req: EmbeddingRequest = super::json::from_value(&raw)?;
+    let Some(m) = st.relay.model(&req.model) else {
+        return green_embeddings(&st, &who, req).await.map(IntoResponse::into_response);
+    };
+    match relayed::forward(&st, &who, &headers, Endpoint::Embeddings, m, raw).await? {
+        Relayed::Done(r) => Ok(r),
+        Relayed::Reroute(_) => Err(ApiError {
+            status: axum::http::StatusCode::FORBIDDEN,
+            message: "this input may not be sent to the model's zone, and embeddings are not rerouted".into(),
+            kind: "invalid_request_error",
+            param: None,
+            code: Some("data_class_not_allowed"),
+            retry_after: None,
+        }),
+    }
+}
+
+/// Embeds on a green model.
+async fn green_embeddings(st: &AppState, who: &PeerIdentity, req: EmbeddingRequest) -> Result<Json<Value>, ApiError> {
     let retry = st.limits.retry_after;
     let base64 = match req.encoding_format.as_deref() {
         None | Some("float") => false,
@@ -51,6 +75,7 @@ pub(crate) async fn embeddings(State(st): State<AppState>, _who: PeerIdentity, A
     };
     let prompt_tokens: usize = inputs.iter().map(Vec::len).sum();
     let vectors = emb.embed(inputs).await.map_err(|e| ApiError::from_engine(e, "input", retry))?;
+    super::record_green(st, who, &req.model, super::types::Usage::new(prompt_tokens as u32, 0));
     let data: Vec<Value> = vectors
         .into_iter()
         .enumerate()

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::engine::EngineError;
+use crate::relay::RelayError;
 
 /// An API error as OpenAI shapes it.
 #[derive(Debug, Clone)]
@@ -85,6 +86,38 @@ impl ApiError {
                 log::error!("inference error: {e}");
                 Self::internal()
             }
+        }
+    }
+}
+
+impl ApiError {
+    /// Maps an upstream failure. The upstream's body never reaches the client; only its
+    /// status class and, for well-known codes, the code.
+    pub fn from_relay(e: &RelayError) -> Self {
+        let gateway = |status: StatusCode, message: &str, code: &'static str| Self { status, message: message.into(), kind: "server_error", param: None, code: Some(code), retry_after: None };
+        match e {
+            RelayError::Setup { .. } => {
+                log::error!("relay setup: {e}");
+                Self::internal()
+            }
+            RelayError::Connect => gateway(StatusCode::BAD_GATEWAY, "the upstream model could not be reached", "upstream_unavailable"),
+            RelayError::Timeout => gateway(StatusCode::GATEWAY_TIMEOUT, "the upstream model did not answer in time", "upstream_timeout"),
+            RelayError::Protocol => gateway(StatusCode::BAD_GATEWAY, "the upstream model sent an invalid response", "upstream_protocol_error"),
+            RelayError::Status { status: 429, retry_after, .. } => Self {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                message: "the upstream model is rate-limited; retry later".into(),
+                kind: "requests",
+                param: None,
+                code: Some("rate_limit_exceeded"),
+                retry_after: Some(retry_after.unwrap_or(5)),
+            },
+            RelayError::Status { status: 401 | 403, .. } => gateway(StatusCode::BAD_GATEWAY, "the upstream refused zonegate's credentials", "upstream_auth_failed"),
+            RelayError::Status { status, code, .. } if (400..500).contains(status) => {
+                let known = ["context_length_exceeded", "invalid_value", "model_not_found", "content_filter", "invalid_request_error"];
+                let code = code.as_deref().and_then(|c| known.iter().find(|k| **k == c).copied());
+                Self { status: StatusCode::BAD_REQUEST, message: format!("the upstream model rejected the request (HTTP {status})"), kind: "invalid_request_error", param: None, code, retry_after: None }
+            }
+            RelayError::Status { status, .. } => gateway(StatusCode::BAD_GATEWAY, &format!("the upstream model failed (HTTP {status})"), "upstream_error"),
         }
     }
 }

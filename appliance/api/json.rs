@@ -37,6 +37,15 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     }
 }
 
+/// Converts a parsed body into `T`, naming the failing path in the error.
+pub(crate) fn from_value<T: DeserializeOwned>(v: &serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        let param = if path == "." { "body".to_string() } else { path };
+        ApiError::invalid(param, format!("invalid value: {}", e.into_inner()))
+    })
+}
+
 /// Parses `bytes` as `T`, naming the failing path in the error.
 pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {

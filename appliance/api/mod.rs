@@ -14,6 +14,7 @@ mod json;
 mod metrics;
 mod models;
 mod params;
+pub mod relayed;
 mod stream;
 mod tools;
 pub mod types;
@@ -30,7 +31,11 @@ pub use embeddings::encode_base64;
 pub use error::ApiError;
 pub use metrics::Metrics;
 
+use crate::accounting::Accounting;
+use crate::config::PolicyConfig;
 use crate::engine::Engine;
+use crate::policy::Detector;
+use crate::relay::Relay;
 
 /// Request limits of the API (from `[server]`).
 #[derive(Debug, Clone)]
@@ -52,6 +57,14 @@ pub struct AppState {
     pub limits: Limits,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
+    /// Upstreams of the yellow and red zones.
+    pub relay: Arc<Relay>,
+    /// The personal-data detectors.
+    pub detector: Arc<Detector>,
+    /// Zone limits and decisions.
+    pub policy: Arc<PolicyConfig>,
+    /// Where every request's facts go.
+    pub accounting: Arc<Accounting>,
 }
 
 /// `system_fingerprint`: identifies the build serving the request.
@@ -67,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/chat/completions", post(chat::chat_completions))
         .route("/v1/completions", post(completions::completions))
         .route("/v1/embeddings", post(embeddings::embeddings))
+        .route("/v1/zonegate/classify", post(relayed::classify))
         .route("/health", get(models::health))
         .route("/metrics", get(models::metrics))
         .fallback(|req: Request| async move { ApiError::not_found_route(req.uri().path()) })
@@ -84,6 +98,31 @@ pub fn router(state: AppState) -> Router {
 /// The plain-HTTP router of the loopback health listener: `GET /health` only.
 pub fn health_router(state: AppState) -> Router {
     Router::new().route("/health", get(models::health)).with_state(state)
+}
+
+/// Hands a green request's facts to accounting (green receives every class: `allow`).
+pub(crate) fn record_green(st: &AppState, who: &crate::tls::PeerIdentity, model: &str, usage: types::Usage) {
+    st.accounting.record(crate::accounting::RequestRecord {
+        time: stream::unix_now(),
+        user: who.user.clone(),
+        department: who.department.clone(),
+        model: model.to_string(),
+        zone: crate::policy::Zone::Green,
+        declared: None,
+        detected: None,
+        effective: None,
+        categories: Vec::new(),
+        decision: crate::policy::Decision::Allow,
+        upstream_status: None,
+        prompt_tokens: u64::from(usage.prompt_tokens),
+        completion_tokens: u64::from(usage.completion_tokens),
+    });
+}
+
+/// A callback for [`stream::sse`] that records the usage of a green stream.
+pub(crate) fn on_done_green(st: &AppState, who: &crate::tls::PeerIdentity, model: &str) -> stream::OnDone {
+    let (st, who, model) = (st.clone(), who.clone(), model.to_string());
+    Box::new(move |u| record_green(&st, &who, &model, u))
 }
 
 async fn count_requests(State(st): State<AppState>, req: Request, next: Next) -> Response {

@@ -22,14 +22,26 @@ fn model_object(m: &Model) -> Value {
     })
 }
 
-/// `GET /v1/models`.
+fn relayed_object(st: &AppState, m: &crate::relay::RelayedModel) -> Value {
+    json!({
+        "id": m.id, "object": "model", "created": 0, "owned_by": "upstream",
+        "zone": m.zone.as_str(), "max_data_class": st.policy.max_class(m.zone).as_str(),
+    })
+}
+
+/// `GET /v1/models`: green models, then relayed ones, each with its zone and the highest
+/// data class it may receive.
 pub(crate) async fn list(State(st): State<AppState>, _who: PeerIdentity) -> Json<Value> {
-    let data: Vec<Value> = st.engine.models().map(model_object).collect();
+    let mut data: Vec<Value> = st.engine.models().map(model_object).collect();
+    data.extend(st.relay.models().iter().map(|m| relayed_object(&st, m)));
     Json(json!({"object": "list", "data": data}))
 }
 
 /// `GET /v1/models/{id}` (ids may contain `/`).
 pub(crate) async fn retrieve(State(st): State<AppState>, _who: PeerIdentity, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    if let Some(m) = st.relay.model(&id) {
+        return Ok(Json(relayed_object(&st, &m)));
+    }
     st.engine.model(&id).map(|m| Json(model_object(m))).map_err(|e| ApiError::from_engine(e, "model", st.limits.retry_after))
 }
 
@@ -46,7 +58,7 @@ pub(crate) async fn health(State(st): State<AppState>) -> Json<Value> {
 
 /// `GET /metrics` in the Prometheus/OpenMetrics text format.
 pub(crate) async fn metrics(State(st): State<AppState>) -> Response {
-    match st.metrics.render(&st.engine) {
+    match st.metrics.render(&st.engine, &st.accounting) {
         Ok(text) => ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response(),
         Err(e) => {
             log::error!("metrics encoding failed: {e}");

@@ -72,7 +72,11 @@ pub(crate) async fn collect(gens: Vec<Generation>) -> Result<Vec<Collected>, Api
     Ok(out)
 }
 
+/// Called once with the request's usage when a stream completes normally.
+pub(crate) type OnDone = Box<dyn FnOnce(Usage) + Send>;
+
 struct State<F> {
+    on_done: Option<OnDone>,
     merged: Merged,
     fmt: F,
     pending: VecDeque<Event>,
@@ -87,12 +91,12 @@ fn event(v: &Value) -> Event {
 }
 
 /// Streams the generations as SSE. `prompt_tokens` is the request's prompt usage.
-pub(crate) fn sse<F: ChunkFormat>(gens: Vec<Generation>, prompt_tokens: u32, include_usage: bool, mut fmt: F) -> Response {
+pub(crate) fn sse<F: ChunkFormat>(gens: Vec<Generation>, prompt_tokens: u32, include_usage: bool, mut fmt: F, on_done: OnDone) -> Response {
     let mut pending = VecDeque::new();
     for i in 0..gens.len() as u32 {
         pending.extend(fmt.start(i).iter().map(event));
     }
-    let state = State { merged: merge(gens), fmt, pending, include_usage, prompt_tokens, completion_tokens: 0, done: false };
+    let state = State { on_done: Some(on_done), merged: merge(gens), fmt, pending, include_usage, prompt_tokens, completion_tokens: 0, done: false };
     let body = stream::unfold(state, |mut st| async move {
         loop {
             if let Some(e) = st.pending.pop_front() {
@@ -120,9 +124,12 @@ pub(crate) fn sse<F: ChunkFormat>(gens: Vec<Generation>, prompt_tokens: u32, inc
                     st.done = true;
                 }
                 None => {
+                    let usage = Usage::new(st.prompt_tokens, st.completion_tokens);
+                    if let Some(f) = st.on_done.take() {
+                        f(usage);
+                    }
                     if st.include_usage {
-                        let u = st.fmt.usage(Usage::new(st.prompt_tokens, st.completion_tokens));
-                        st.pending.push_back(event(&u));
+                        st.pending.push_back(event(&st.fmt.usage(usage)));
                     }
                     st.pending.push_back(Event::default().data("[DONE]"));
                     st.done = true;

@@ -6,6 +6,7 @@
 //! Must not: read environment variables (the only environment input is `--config` on the CLI),
 //! open listeners or load models.
 
+mod relay;
 mod validate;
 
 use std::net::SocketAddr;
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use relay::{OnViolation, PolicyConfig, UpstreamConfig, UpstreamModelConfig, ZonePolicyConfig};
 pub use validate::{ConfigError, ConfigProblem};
 
 /// Default location of the configuration file on the appliance.
@@ -30,6 +32,12 @@ pub struct Config {
     /// `[[models]]`: the green-zone GGUF models served by this box.
     #[serde(default)]
     pub models: Vec<ModelConfig>,
+    /// `[[upstreams]]`: the yellow and red zones' OpenAI-compatible upstreams.
+    #[serde(default)]
+    pub upstreams: Vec<UpstreamConfig>,
+    /// `[policy]`: data-class limits and decisions per zone, detector settings.
+    #[serde(default)]
+    pub policy: PolicyConfig,
     /// `[logging]`: log level and target.
     #[serde(default)]
     pub logging: LoggingConfig,
@@ -196,5 +204,33 @@ impl Config {
         self.tls.client_ca.iter_mut().for_each(fix);
         self.tls.crl.iter_mut().for_each(fix);
         self.models.iter_mut().for_each(|m| fix(&mut m.path));
+        for u in &mut self.upstreams {
+            for p in [&mut u.api_key_file, &mut u.client_cert, &mut u.client_key, &mut u.ca_bundle].into_iter().flatten() {
+                fix(p);
+            }
+        }
+    }
+}
+
+/// The directory of systemd credentials (`$CREDENTIALS_DIRECTORY`, set for units with
+/// `LoadCredential=`). The only environment variable the configuration reads.
+pub fn credentials_dir() -> Option<PathBuf> {
+    std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from)
+}
+
+impl UpstreamConfig {
+    /// The API key from `api_key_file` or the systemd credential, trimmed; `None` if neither
+    /// is configured.
+    ///
+    /// # Errors
+    /// The file cannot be read, or the credential directory is not set.
+    pub fn api_key(&self) -> Result<Option<String>, String> {
+        let path = match (&self.api_key_file, &self.api_key_credential) {
+            (Some(p), _) => p.clone(),
+            (None, Some(name)) => credentials_dir().ok_or("api_key_credential needs $CREDENTIALS_DIRECTORY (systemd LoadCredential=)")?.join(name),
+            (None, None) => return Ok(None),
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(Some(text.lines().next().unwrap_or("").trim().to_string()))
     }
 }

@@ -59,6 +59,7 @@ pub(crate) fn validate(cfg: &Config) -> Result<(), ConfigError> {
     let mut add = |key: String, message: String, hint: &str| {
         p.push(ConfigProblem { key, message, hint: hint.into() });
     };
+    let add: &mut dyn FnMut(String, String, &str) = &mut add;
     let s = &cfg.server;
     if let Some(h) = s.health_listen {
         if !h.ip().is_loopback() {
@@ -127,6 +128,7 @@ pub(crate) fn validate(cfg: &Config) -> Result<(), ConfigError> {
             add(k("threads"), "must be positive".into(), "remove the key to use the physical core count");
         }
     }
+    validate_relay(cfg, &ids, add);
     if !["error", "warn", "info", "debug", "trace"].contains(&cfg.logging.level.as_str()) {
         add("logging.level".into(), format!("unknown level {:?}", cfg.logging.level), "use error, warn, info, debug or trace");
     }
@@ -134,5 +136,73 @@ pub(crate) fn validate(cfg: &Config) -> Result<(), ConfigError> {
         Ok(())
     } else {
         Err(ConfigError { problems: p })
+    }
+}
+
+fn validate_relay(cfg: &Config, green_ids: &std::collections::HashSet<String>, add: &mut dyn FnMut(String, String, &str)) {
+    use crate::policy::Zone;
+    let mut ids = green_ids.clone();
+    for (i, u) in cfg.upstreams.iter().enumerate() {
+        let k = |f: &str| format!("upstreams[{i}].{f}");
+        if u.zone == Zone::Green {
+            add(k("zone"), "an upstream cannot be green".into(), "use yellow or red; green models are [[models]] served by this box");
+        }
+        match url::Url::parse(&u.base_url) {
+            Ok(url) if url.scheme() == "https" => {}
+            Ok(url) if url.scheme() == "http" && url.host_str().is_some_and(|h| h == "localhost" || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())) => {}
+            Ok(_) => add(k("base_url"), format!("{:?} is not an https URL", u.base_url), "use https://HOST/v1 (plain http only for loopback test upstreams)"),
+            Err(e) => add(k("base_url"), format!("{:?} is not a URL: {e}", u.base_url), "use https://HOST/v1"),
+        }
+        if u.api_key_file.is_some() && u.api_key_credential.is_some() {
+            add(k("api_key_file"), "both api_key_file and api_key_credential are set".into(), "keep one of them");
+        } else if let Err(e) = u.api_key() {
+            add(k(if u.api_key_file.is_some() { "api_key_file" } else { "api_key_credential" }), e, "point to a readable file with the key on its first line");
+        }
+        if u.client_cert.is_some() != u.client_key.is_some() {
+            add(k("client_cert"), "client_cert and client_key must be given together".into(), "set both or neither");
+        }
+        for (key, path) in [("client_cert", &u.client_cert), ("client_key", &u.client_key), ("ca_bundle", &u.ca_bundle)] {
+            if let Some(p) = path {
+                if !p.is_file() {
+                    add(k(key), format!("file {} not found", p.display()), "point to an existing PEM file");
+                }
+            }
+        }
+        if u.connect_timeout_ms == 0 || u.first_byte_timeout_ms == 0 || u.total_timeout_ms == 0 {
+            add(k("connect_timeout_ms"), "timeouts must be positive".into(), "use milliseconds, e.g. 5000");
+        }
+        if u.models.is_empty() {
+            add(k("models"), "the upstream offers no model".into(), "add [[upstreams.models]] with id and upstream_model");
+        }
+        for (j, m) in u.models.iter().enumerate() {
+            if m.id.is_empty() || m.upstream_model.is_empty() {
+                add(format!("upstreams[{i}].models[{j}].id"), "id and upstream_model must not be empty".into(), "e.g. id = \"red/gpt-4o\", upstream_model = \"gpt-4o\"");
+            } else if green_ids.contains(&m.id) {
+                add(format!("upstreams[{i}].models[{j}].id"), format!("{:?} is also a green model id", m.id), "give relayed models their own ids, e.g. with a zone prefix");
+            } else {
+                ids.insert(m.id.clone());
+            }
+        }
+    }
+    for zone in [Zone::Yellow, Zone::Red] {
+        let Some(z) = cfg.policy.zone(zone) else { continue };
+        let key = |f: &str| format!("policy.{}.{f}", zone.as_str());
+        if let Some(c) = z.max_class {
+            if c > zone.default_max_class() && !z.allow_looser_than_default {
+                add(key("max_class"), format!("{} is looser than the {} zone's limit {}", c.as_str(), zone.as_str(), zone.default_max_class().as_str()), "lower it, or set allow_looser_than_default = true after the data-protection officer approved it");
+            }
+        }
+        if z.on_violation == super::OnViolation::Reroute {
+            match &z.reroute_model {
+                None => add(key("reroute_model"), "on_violation = \"reroute\" needs a reroute_model".into(), "name a green chat model from [[models]]"),
+                Some(m) if !cfg.models.iter().any(|g| &g.id == m && g.role == super::ModelRole::Chat) => {
+                    add(key("reroute_model"), format!("{m:?} is not a green chat model"), "name a [[models]] entry with role = \"chat\"")
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    if cfg.policy.detect_timeout_ms == 0 {
+        add("policy.detect_timeout_ms".into(), "must be positive".into(), "use e.g. 2000");
     }
 }
