@@ -4,7 +4,7 @@
 //! Owns: [`DataClass`], [`Zone`], [`Category`], [`Finding`]; the [`Detector`] (identifiers
 //! with check digits, names, addresses, dates of birth, special categories, social data,
 //! secrets) and [`Classification`] (effective class = max(declared, detected), allowed
-//! zones, `min_zone` = the most open zone the text may go to).
+//! zones, `min_zone` = the most open zone the text may go to); the `zonegate classify` CLI.
 //! Must not: send anything anywhere (no network, no cloud NER), log or store text or detected
 //! values at any level (findings are spans only), or lower a declared class.
 //!
@@ -13,6 +13,7 @@
 mod address;
 mod aktenzeichen;
 mod checksum;
+mod cli;
 mod config;
 mod contact;
 mod hits;
@@ -32,6 +33,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+pub use cli::{run_classify, ClassifyArgs};
 pub use config::{AktenzeichenPattern, PolicyDetectConfig, DEFAULT_MAX_INPUT_BYTES};
 pub use types::{Category, DataClass, Finding, UnknownName, Zone};
 
