@@ -8,6 +8,7 @@ mod compat;
 mod concurrency;
 mod endpoints;
 mod openai_sdk;
+mod policy_quality;
 mod relay;
 mod tls_refusals;
 mod upstream;
