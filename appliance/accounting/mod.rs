@@ -65,10 +65,9 @@ impl Accounting {
     /// Records one request.
     pub fn record(&self, r: RequestRecord) {
         self.decisions.get_or_create(&DecisionLabels { zone: r.zone.as_str().into(), decision: r.decision.as_str().into() }).inc();
-        log::info!(
-            "request user={} department={} model={} zone={} effective={} decision={} categories={} upstream_status={} tokens={}+{}",
-            r.user,
-            r.department,
+        // Who asked goes to the audit ledger, not to the log.
+        log::debug!(
+            "request model={} zone={} effective={} decision={} categories={} upstream_status={} tokens={}+{}",
             r.model,
             r.zone.as_str(),
             r.effective.map_or("-", DataClass::as_str),

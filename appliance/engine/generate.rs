@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::num::NonZeroU32;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 
 use llama_cpp_2::context::params::LlamaContextParams;
@@ -223,11 +223,8 @@ impl Worker {
                     Err(_) => return,
                 }
             }
-            loop {
-                match rx.try_recv() {
-                    Ok(job) => queue.push_back(job),
-                    Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
-                }
+            while let Ok(job) = rx.try_recv() {
+                queue.push_back(job);
             }
             self.drop_cancelled(ctx, &mut slots, &mut queue);
             for (i, slot) in slots.iter_mut().enumerate() {
