@@ -2,6 +2,7 @@
 //! 20 kB (administrative text mixed with names, identifiers, contact data and special
 //! categories, all invented). Target: median < 2 ms on the build machine.
 //! Run: `cargo bench --bench detect`.
+#![allow(missing_docs)] // criterion_group! generates undocumented items
 
 use std::hint::black_box;
 

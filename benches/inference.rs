@@ -2,6 +2,8 @@
 //! prompt processing tokens/s, and decode tokens/s for 1 and 4 concurrent streams.
 //! Each figure is the median of 5 runs, printed with min and max. Run with `make bench`.
 
+#![allow(clippy::expect_used)] // a benchmark that cannot set up should stop loudly
+
 use std::time::{Duration, Instant};
 
 use zonegate::config::Config;

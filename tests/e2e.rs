@@ -1,6 +1,9 @@
 //! End-to-end tests: the real server over real mutual TLS on port 0, the real SmolLM2 file.
 //! One test binary (DESIGN.md): every file in tests/ is a module of it.
 
+// Test support code panics on setup failures: that is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod harness;
 
 mod chat;

@@ -90,7 +90,7 @@ pub(crate) fn detect(t: &Text<'_>, allow: &HashSet<String>, out: &mut Vec<Hit>) 
         }
     }
     for (a, b) in find_bounded(&KVNR, s, |a, b| no_alnum_before(t, a) && no_alnum_after(t, b)) {
-        if kvnr_valid(s[a..b].as_bytes()) && !has_any(before(t, a, 30), KVNR_NEGATIVE) {
+        if kvnr_valid(&s.as_bytes()[a..b]) && !has_any(before(t, a, 30), KVNR_NEGATIVE) {
             out.push(Hit::new(Category::DeKvnr, a, b, "kvnr.sgb5", rank::VALIDATED));
         }
     }

@@ -72,8 +72,8 @@ pub(crate) fn detect(t: &Text<'_>, out: &mut Vec<Hit>) {
 fn windows(g: &[Group], max_digits: usize, mut f: impl FnMut(usize, usize, usize)) {
     for a in 0..g.len() {
         let mut n = 0;
-        for b in a..g.len() {
-            n += g[b].1 - g[b].0;
+        for (b, grp) in g.iter().enumerate().skip(a) {
+            n += grp.1 - grp.0;
             if n > max_digits {
                 break;
             }
