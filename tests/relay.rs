@@ -210,3 +210,21 @@ async fn models_list_and_classify_endpoint() {
     assert_eq!(f["category"], "EMAIL");
     assert_eq!(&PERSONAL[f["start"].as_u64().unwrap() as usize..f["end"].as_u64().unwrap() as usize], "jonas.feldkamp@example.org");
 }
+
+#[tokio::test]
+async fn relayed_completions_and_embeddings_pass_the_same_gate() {
+    let (s, red, _, _k) = setup("on_violation = \"block\"").await;
+    let c = s.client();
+    let (st, _, b) = post(&c, &s.url("/v1/embeddings"), &json!({"model": RED, "input": ["Öffnungszeiten des Bürgeramts"]})).await;
+    assert_eq!(st, 200, "{b}");
+    assert_eq!(b["data"][0]["embedding"], json!([0.6, 0.8]));
+    let (st, _, b) = post(&c, &s.url("/v1/embeddings"), &json!({"model": RED, "input": ["Öffnungszeiten", PERSONAL]})).await;
+    assert_eq!((st, b["error"]["code"].clone()), (403, json!("data_class_not_allowed")));
+    let (st, _, _) = post(&c, &s.url("/v1/completions"), &json!({"model": RED, "prompt": "Die Satzung regelt"})).await;
+    assert_eq!(st, 200);
+    let (st, _, _) = post(&c, &s.url("/v1/completions"), &json!({"model": RED, "prompt": PERSONAL})).await;
+    assert_eq!(st, 403);
+    let got = received_text(&red);
+    assert_eq!(red.received().len(), 2, "{got}");
+    assert!(!got.contains("jonas.feldkamp"));
+}
