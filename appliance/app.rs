@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, AppState, Limits, Metrics};
 use crate::config::Config;
-use crate::accounting::Accounting;
+use crate::accounting::{Accounting, Ledger};
 use crate::engine::Engine;
 use crate::policy::Detector;
 use crate::relay::Relay;
@@ -44,6 +44,11 @@ impl Running {
     }
 }
 
+/// The audit ledger of a configuration: `<server.state_dir>/audit/ledger.jsonl`.
+pub fn ledger_path(cfg: &Config) -> std::path::PathBuf {
+    cfg.server.state_dir.join("audit").join("ledger.jsonl")
+}
+
 /// Loads the models and binds the listeners of `cfg`.
 ///
 /// # Errors
@@ -62,7 +67,7 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
         relay: Arc::new(relay),
         detector: Arc::new(detector),
         policy: Arc::new(cfg.policy.clone()),
-        accounting: Arc::new(Accounting::default()),
+        accounting: Arc::new(Accounting::with_ledger(Ledger::open(&ledger_path(&cfg)).context("opening the audit ledger")?)),
     };
     let shutdown = CancellationToken::new();
     let listener = TcpListener::bind(cfg.server.listen).await.with_context(|| format!("binding server.listen {}", cfg.server.listen))?;

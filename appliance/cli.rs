@@ -32,6 +32,72 @@ pub enum Command {
     Pki(crate::tls::pki::PkiCommand),
     /// Classify a text offline: findings, effective data class, zones it may go to.
     Classify(crate::policy::ClassifyArgs),
+    /// The audit ledger: verify the hash chain, export records.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// `zonegate audit …`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check every record's hash and link; reports the first broken record and exits 1.
+    Verify {
+        /// Ledger file [default: <server.state_dir>/audit/ledger.jsonl of --config].
+        #[arg(long)]
+        ledger: Option<PathBuf>,
+    },
+    /// Write the records of a time range as JSON Lines to standard output.
+    Export {
+        /// First day, inclusive (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        from: String,
+        /// Last day, inclusive (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        to: String,
+        /// Ledger file [default: from --config].
+        #[arg(long)]
+        ledger: Option<PathBuf>,
+    },
+}
+
+fn ledger_of(config: &std::path::Path, ledger: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    match ledger {
+        Some(p) => Ok(p),
+        None => Ok(crate::app::ledger_path(&Config::load(config)?)),
+    }
+}
+
+/// Unix seconds of the start of `day` (YYYY-MM-DD, UTC).
+fn day_start(day: &str, key: &str) -> anyhow::Result<u64> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let d = time::Date::parse(day, &fmt).map_err(|_| anyhow::anyhow!("--{key} {day:?} is not a date; use YYYY-MM-DD"))?;
+    Ok(u64::try_from(d.midnight().assume_utc().unix_timestamp()).unwrap_or(0))
+}
+
+fn run_audit(config: &std::path::Path, cmd: AuditCommand) -> anyhow::Result<i32> {
+    match cmd {
+        AuditCommand::Verify { ledger } => {
+            let path = ledger_of(config, ledger)?;
+            let r = crate::accounting::ledger::verify(&path)?;
+            match r.first_broken {
+                None => {
+                    println!("{}: {} records, chain intact", path.display(), r.records);
+                    Ok(0)
+                }
+                Some((line, why)) => {
+                    println!("{}: record {line} is broken: {why}", path.display());
+                    Ok(1)
+                }
+            }
+        }
+        AuditCommand::Export { from, to, ledger } => {
+            let path = ledger_of(config, ledger)?;
+            let (from, to) = (day_start(&from, "from")?, day_start(&to, "to")? + 86_400);
+            let mut out = std::io::stdout().lock();
+            crate::accounting::ledger::export(&path, from, to, &mut out)?;
+            Ok(0)
+        }
+    }
 }
 
 /// Runs the command; returns the process exit code.
@@ -58,6 +124,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             }
         },
         Command::Classify(args) => crate::policy::run_classify(args),
+        Command::Audit(cmd) => run_audit(&cli.config, cmd),
         Command::Pki(cmd) => {
             crate::logging::init("warn");
             crate::tls::pki::run_pki(cmd)?;

@@ -6,6 +6,7 @@
 
 mod harness;
 
+mod audit;
 mod chat;
 mod compat;
 mod concurrency;

@@ -57,6 +57,7 @@ queue_depth = {depth}
 handshake_timeout_ms = {hs}
 retry_after_secs = 1
 shutdown_grace_secs = 2
+state_dir = "state"
 
 [tls]
 cert = "{cert}"

@@ -5,12 +5,18 @@
 //! Must not: receive or log prompt content, completions or detected values — the record
 //! type has no field that could hold them.
 
+pub mod ledger;
+
 use std::collections::VecDeque;
 use std::sync::Mutex;
+
+use serde_json::{Map, Value};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+
+pub use ledger::{Ledger, LedgerError, VerifyReport};
 
 use crate::policy::{Category, DataClass, Decision, Zone};
 
@@ -59,11 +65,54 @@ struct DecisionLabels {
 pub struct Accounting {
     recent: Mutex<VecDeque<RequestRecord>>,
     decisions: Family<DecisionLabels, Counter>,
+    ledger: Option<Ledger>,
+    ledger_failures: Counter,
+}
+
+impl RequestRecord {
+    /// The ledger fields of this record (no content, no values).
+    pub fn ledger_fields(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        let class = |c: Option<DataClass>| c.map_or(Value::Null, |c| Value::from(c.as_str()));
+        m.insert("time".into(), Value::from(self.time));
+        m.insert("kind".into(), Value::from("request"));
+        m.insert("user".into(), Value::from(self.user.clone()));
+        m.insert("department".into(), Value::from(self.department.clone()));
+        m.insert("model".into(), Value::from(self.model.clone()));
+        m.insert("zone".into(), Value::from(self.zone.as_str()));
+        m.insert("declared_class".into(), class(self.declared));
+        m.insert("detected_class".into(), class(self.detected));
+        m.insert("effective_class".into(), class(self.effective));
+        let cats: Map<String, Value> = self.categories.iter().map(|(c, n)| (c.as_str().to_string(), Value::from(*n))).collect();
+        m.insert("categories".into(), Value::Object(cats));
+        m.insert("decision".into(), Value::from(self.decision.as_str()));
+        m.insert("upstream_status".into(), self.upstream_status.map_or(Value::Null, Value::from));
+        m.insert("prompt_tokens".into(), Value::from(self.prompt_tokens));
+        m.insert("completion_tokens".into(), Value::from(self.completion_tokens));
+        m
+    }
 }
 
 impl Accounting {
-    /// Records one request.
+    /// Accounting that also appends every record to the audit `ledger`.
+    pub fn with_ledger(ledger: Ledger) -> Self {
+        Self { ledger: Some(ledger), ..Self::default() }
+    }
+
+    /// Ledger appends that failed since start (also logged as errors).
+    pub fn ledger_failures(&self) -> u64 {
+        self.ledger_failures.get()
+    }
+
+    /// Records one request: the audit ledger first (before the response completes), then
+    /// the in-memory list and the decision counters.
     pub fn record(&self, r: RequestRecord) {
+        if let Some(l) = &self.ledger {
+            if let Err(e) = l.append(r.ledger_fields()) {
+                self.ledger_failures.inc();
+                log::error!("{e}");
+            }
+        }
         self.decisions.get_or_create(&DecisionLabels { zone: r.zone.as_str().into(), decision: r.decision.as_str().into() }).inc();
         // Who asked goes to the audit ledger, not to the log.
         log::debug!(
