@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, AppState, Limits, Metrics};
 use crate::config::Config;
-use crate::accounting::{Accounting, Ledger};
+use crate::accounting::{Accounting, Ledger, Meter};
 use crate::engine::Engine;
 use crate::policy::Detector;
 use crate::relay::Relay;
@@ -67,7 +67,10 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
         relay: Arc::new(relay),
         detector: Arc::new(detector),
         policy: Arc::new(cfg.policy.clone()),
-        accounting: Arc::new(Accounting::with_ledger(Ledger::open(&ledger_path(&cfg)).context("opening the audit ledger")?)),
+        accounting: Arc::new(
+            Accounting::new(Ledger::open(&ledger_path(&cfg)).context("opening the audit ledger")?, Meter::new(&cfg.prices, &cfg.budgets), crate::accounting::unix_now())
+                .context("reading the audit ledger")?,
+        ),
     };
     let shutdown = CancellationToken::new();
     let listener = TcpListener::bind(cfg.server.listen).await.with_context(|| format!("binding server.listen {}", cfg.server.listen))?;

@@ -228,3 +228,37 @@ async fn relayed_completions_and_embeddings_pass_the_same_gate() {
     assert_eq!(red.received().len(), 2, "{got}");
     assert!(!got.contains("jonas.feldkamp"));
 }
+
+/// Budgets (issue 6): a department's red budget blocks red at the boundary with
+/// 429 insufficient_quota and never blocks another zone; accounted tokens equal the
+/// upstream's usage, streamed or not.
+#[tokio::test]
+async fn red_budget_blocks_at_the_boundary_and_only_red() {
+    let keys = tempfile::tempdir().unwrap();
+    let red = Upstream::start().await;
+    let extra = format!(
+        "{}\n[[budgets]]\ndepartment = \"dev\"\nzone = \"red\"\nmonthly_tokens = 30\n[[prices]]\nmodel = \"{RED}\"\ninput_eur_per_million = 2.0\noutput_eur_per_million = 8.0\n",
+        red.config("red-cloud", "red", RED, &keys.path().join("k"))
+    );
+    let s = TestServer::start(Opts { extra, ..Opts::default() }).await;
+    let c = s.client();
+    let ask = chat(RED, "Was regelt eine Satzung?");
+    assert_eq!(post(&c, &s.url("/v1/chat/completions"), &ask).await.0, 200);
+    let rec = s.running.state.accounting.recent();
+    assert_eq!((rec[0].prompt_tokens, rec[0].completion_tokens), (11, 7), "the upstream's usage is what is accounted");
+    let mut streamed = ask.clone();
+    streamed["stream"] = json!(true);
+    let (st, _) = post_sse(&c, &s.url("/v1/chat/completions"), &streamed).await;
+    assert_eq!(st, 200);
+    let rec = s.running.state.accounting.recent();
+    assert_eq!((rec[1].prompt_tokens, rec[1].completion_tokens), (11, 7), "streamed: usage the relay asked for");
+    // 36 of 30 tokens used: the next red request is refused, green still works.
+    let (st, _, b) = post(&c, &s.url("/v1/chat/completions"), &ask).await;
+    assert_eq!(st, 429, "{b}");
+    assert_eq!(b["error"]["code"], "insufficient_quota");
+    let msg = b["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("red budget of department dev") && msg.contains("resets on"), "{msg}");
+    assert_eq!(red.received().len(), 2);
+    let (st, _, _) = post(&c, &s.url("/v1/chat/completions"), &json!({"model": CHAT, "max_tokens": 2, "messages": [{"role": "user", "content": "Hi"}]})).await;
+    assert_eq!(st, 200, "a red budget never blocks green");
+}

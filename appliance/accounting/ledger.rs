@@ -171,6 +171,26 @@ pub fn verify(path: &Path) -> Result<VerifyReport, LedgerError> {
     Ok(VerifyReport { records: n, first_broken: None })
 }
 
+/// Calls `f` with every readable record of the ledger at `path` (none if it does not exist).
+///
+/// # Errors
+/// [`LedgerError::Io`].
+pub fn for_each(path: &Path, mut f: impl FnMut(&Value)) -> Result<(), LedgerError> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let io = |source| LedgerError::Io { path: path.to_path_buf(), source };
+    for line in BufReader::new(File::open(path).map_err(io)?).lines() {
+        let line = line.map_err(io)?;
+        if let Some((_, body)) = split(&line) {
+            if let Ok(v) = serde_json::from_str::<Value>(&format!("{{{body}")) {
+                f(&v);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Writes the records with `from <= time < to` (Unix seconds) as JSON Lines, unchanged.
 ///
 /// # Errors

@@ -5,6 +5,7 @@
 //! Must not: receive or log prompt content, completions or detected values — the record
 //! type has no field that could hold them.
 
+pub mod budget;
 pub mod ledger;
 
 use std::collections::VecDeque;
@@ -16,6 +17,7 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 
+pub use budget::{BudgetExceeded, Meter};
 pub use ledger::{Ledger, LedgerError, VerifyReport};
 
 use crate::policy::{Category, DataClass, Decision, Zone};
@@ -67,6 +69,7 @@ pub struct Accounting {
     decisions: Family<DecisionLabels, Counter>,
     ledger: Option<Ledger>,
     ledger_failures: Counter,
+    meter: Meter,
 }
 
 impl RequestRecord {
@@ -94,9 +97,40 @@ impl RequestRecord {
 }
 
 impl Accounting {
-    /// Accounting that also appends every record to the audit `ledger`.
-    pub fn with_ledger(ledger: Ledger) -> Self {
-        Self { ledger: Some(ledger), ..Self::default() }
+    /// Accounting that appends every record to the audit `ledger` and meters it with
+    /// `meter`; the current month's totals are replayed from the ledger.
+    ///
+    /// # Errors
+    /// [`LedgerError`] when the ledger cannot be read.
+    pub fn new(ledger: Ledger, meter: Meter, now: u64) -> Result<Self, LedgerError> {
+        let month = budget::month_of(now);
+        ledger::for_each(ledger.path(), |v| {
+            let t = v["time"].as_u64().unwrap_or(0);
+            if budget::month_of(t) != month || v["kind"] != "request" {
+                return;
+            }
+            let zone = match v["zone"].as_str() {
+                Some("yellow") => Zone::Yellow,
+                Some("red") => Zone::Red,
+                _ => Zone::Green,
+            };
+            let tokens = v["prompt_tokens"].as_u64().unwrap_or(0) + v["completion_tokens"].as_u64().unwrap_or(0);
+            meter.add(v["department"].as_str().unwrap_or(""), zone, t, tokens, v["cost_eur"].as_f64().unwrap_or(0.0));
+        })?;
+        Ok(Self { ledger: Some(ledger), meter, ..Self::default() })
+    }
+
+    /// Refuses a request of `department` to `zone` when its monthly budget is used up.
+    ///
+    /// # Errors
+    /// [`BudgetExceeded`].
+    pub fn check_budget(&self, department: &str, zone: Zone) -> Result<(), BudgetExceeded> {
+        self.meter.check(department, zone, unix_now())
+    }
+
+    /// The meter (budget fill levels for the console and metrics).
+    pub fn meter(&self) -> &Meter {
+        &self.meter
     }
 
     /// Ledger appends that failed since start (also logged as errors).
@@ -107,8 +141,12 @@ impl Accounting {
     /// Records one request: the audit ledger first (before the response completes), then
     /// the in-memory list and the decision counters.
     pub fn record(&self, r: RequestRecord) {
+        let cost = self.meter.cost(&r.model, r.prompt_tokens, r.completion_tokens);
+        self.meter.add(&r.department, r.zone, r.time, r.prompt_tokens + r.completion_tokens, cost);
         if let Some(l) = &self.ledger {
-            if let Err(e) = l.append(r.ledger_fields()) {
+            let mut fields = r.ledger_fields();
+            fields.insert("cost_eur".into(), Value::from(cost));
+            if let Err(e) = l.append(fields) {
                 self.ledger_failures.inc();
                 log::error!("{e}");
             }
@@ -142,4 +180,9 @@ impl Accounting {
     pub fn decision_metrics(&self) -> Family<impl EncodeLabelSet + Clone + std::hash::Hash + Eq + std::fmt::Debug + Send + Sync + 'static, Counter> {
         self.decisions.clone()
     }
+}
+
+/// Current Unix time in seconds.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }

@@ -146,7 +146,9 @@ fn response_format_grammar(rf: Option<&Value>) -> Result<Option<String>, ApiErro
 pub(crate) async fn chat_completions(State(st): State<AppState>, who: PeerIdentity, headers: HeaderMap, ApiJson(raw): ApiJson<Value>) -> Result<Response, ApiError> {
     let req: ChatCompletionRequest = super::json::from_value(&raw)?;
     let cap = st.limits.max_tokens_cap;
-    if let Some(m) = st.relay.model(&req.model) {
+    let relayed_model = st.relay.model(&req.model);
+    super::check_budget(&st, &who, relayed_model.as_ref().map_or(crate::policy::Zone::Green, |m| m.zone))?;
+    if let Some(m) = relayed_model {
         validate_relayed(&req, cap)?;
         return match relayed::forward(&st, &who, &headers, Endpoint::ChatCompletions, m, raw).await? {
             Relayed::Done(r) => Ok(r),

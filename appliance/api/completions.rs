@@ -22,7 +22,9 @@ const DEFAULT_MAX_TOKENS: u32 = 16;
 /// The handler: relayed models through the policy gate, green ones to the engine.
 pub(crate) async fn completions(State(st): State<AppState>, who: PeerIdentity, headers: HeaderMap, ApiJson(raw): ApiJson<Value>) -> Result<Response, ApiError> {
     let req: CompletionRequest = super::json::from_value(&raw)?;
-    let Some(m) = st.relay.model(&req.model) else {
+    let relayed_model = st.relay.model(&req.model);
+    super::check_budget(&st, &who, relayed_model.as_ref().map_or(crate::policy::Zone::Green, |m| m.zone))?;
+    let Some(m) = relayed_model else {
         return green_completions(&st, &who, req).await;
     };
     sampling(&req, st.limits.max_tokens_cap)?;

@@ -29,7 +29,9 @@ pub fn encode_base64(v: &[f32]) -> String {
 /// green reroute for embeddings), green ones to the engine.
 pub(crate) async fn embeddings(State(st): State<AppState>, who: PeerIdentity, headers: HeaderMap, ApiJson(raw): ApiJson<Value>) -> Result<Response, ApiError> {
     let req: EmbeddingRequest = super::json::from_value(&raw)?;
-    let Some(m) = st.relay.model(&req.model) else {
+    let relayed_model = st.relay.model(&req.model);
+    super::check_budget(&st, &who, relayed_model.as_ref().map_or(crate::policy::Zone::Green, |m| m.zone))?;
+    let Some(m) = relayed_model else {
         return green_embeddings(&st, &who, req).await.map(IntoResponse::into_response);
     };
     match relayed::forward(&st, &who, &headers, Endpoint::Embeddings, m, raw).await? {

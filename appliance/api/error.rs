@@ -91,6 +91,11 @@ impl ApiError {
 }
 
 impl ApiError {
+    /// 429 `insufficient_quota`: a department's monthly budget for a zone is used up.
+    pub fn from_budget(e: &crate::accounting::BudgetExceeded) -> Self {
+        Self { status: StatusCode::TOO_MANY_REQUESTS, message: e.to_string(), kind: "insufficient_quota", param: None, code: Some("insufficient_quota"), retry_after: None }
+    }
+
     /// Maps an upstream failure. The upstream's body never reaches the client; only its
     /// status class and, for well-known codes, the code.
     pub fn from_relay(e: &RelayError) -> Self {

@@ -100,6 +100,11 @@ pub fn health_router(state: AppState) -> Router {
     Router::new().route("/health", get(models::health)).with_state(state)
 }
 
+/// Refuses the request when the caller's department has used up its budget for `zone`.
+pub(crate) fn check_budget(st: &AppState, who: &crate::tls::PeerIdentity, zone: crate::policy::Zone) -> Result<(), ApiError> {
+    st.accounting.check_budget(&who.department, zone).map_err(|e| ApiError::from_budget(&e))
+}
+
 /// Hands a green request's facts to accounting (green receives every class: `allow`).
 pub(crate) fn record_green(st: &AppState, who: &crate::tls::PeerIdentity, model: &str, usage: types::Usage) {
     st.accounting.record(crate::accounting::RequestRecord {

@@ -6,6 +6,7 @@
 //! Must not: read environment variables (the only environment input is `--config` on the CLI),
 //! open listeners or load models.
 
+mod accounting;
 mod relay;
 mod validate;
 
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use accounting::{AccountingConfig, BudgetConfig, PriceConfig};
 pub use relay::{OnViolation, PolicyConfig, UpstreamConfig, UpstreamModelConfig, ZonePolicyConfig};
 pub use validate::{ConfigError, ConfigProblem};
 
@@ -38,6 +40,15 @@ pub struct Config {
     /// `[policy]`: data-class limits and decisions per zone, detector settings.
     #[serde(default)]
     pub policy: PolicyConfig,
+    /// `[accounting]`: report rules.
+    #[serde(default)]
+    pub accounting: AccountingConfig,
+    /// `[[prices]]`: EUR per million tokens per model.
+    #[serde(default)]
+    pub prices: Vec<PriceConfig>,
+    /// `[[budgets]]`: monthly limits per department and zone.
+    #[serde(default)]
+    pub budgets: Vec<BudgetConfig>,
     /// `[logging]`: log level and target.
     #[serde(default)]
     pub logging: LoggingConfig,

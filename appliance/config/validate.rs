@@ -129,6 +129,23 @@ pub(crate) fn validate(cfg: &Config) -> Result<(), ConfigError> {
         }
     }
     validate_relay(cfg, &ids, add);
+    for (i, b) in cfg.budgets.iter().enumerate() {
+        let k = |f: &str| format!("budgets[{i}].{f}");
+        if b.monthly_tokens.is_none() && b.monthly_eur.is_none() {
+            add(k("monthly_tokens"), "a budget needs monthly_tokens or monthly_eur".into(), "set one of them");
+        }
+        if b.monthly_eur.is_some_and(|e| !(e.is_finite() && e >= 0.0)) {
+            add(k("monthly_eur"), "must be a non-negative number".into(), "e.g. 250.0");
+        }
+        if !(b.warn_at > 0.0 && b.warn_at <= 1.0) {
+            add(k("warn_at"), format!("{} is not in (0, 1]", b.warn_at), "e.g. 0.8");
+        }
+    }
+    for (i, p) in cfg.prices.iter().enumerate() {
+        if !(p.input_eur_per_million >= 0.0 && p.output_eur_per_million >= 0.0) {
+            add(format!("prices[{i}]"), "prices must be non-negative".into(), "EUR per million tokens, e.g. 2.5");
+        }
+    }
     if !["error", "warn", "info", "debug", "trace"].contains(&cfg.logging.level.as_str()) {
         add("logging.level".into(), format!("unknown level {:?}", cfg.logging.level), "use error, warn, info, debug or trace");
     }
