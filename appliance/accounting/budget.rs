@@ -94,13 +94,13 @@ impl Meter {
     ///
     /// # Errors
     /// [`BudgetExceeded`].
-    pub fn check(&self, department: &str, zone: Zone, unix: u64) -> Result<(), BudgetExceeded> {
+    pub fn check(&self, department: &str, zone: Zone, unix: u64) -> Result<(), Box<BudgetExceeded>> {
         let (tok, eur) = self.used(department, zone, unix);
         let month = month_of(unix);
         for b in self.budgets.iter().filter(|b| b.department == department && b.zone == zone) {
             let over = |used: String, limit: String| {
                 let (ny, nm) = next_month(month);
-                BudgetExceeded { department: department.into(), zone: zone.as_str(), month: format!("{:04}-{:02}", month.0, month.1), used, limit, reset: format!("{ny:04}-{nm:02}-01") }
+                Box::new(BudgetExceeded { department: department.into(), zone: zone.as_str(), month: format!("{:04}-{:02}", month.0, month.1), used, limit, reset: format!("{ny:04}-{nm:02}-01") })
             };
             if let Some(l) = b.monthly_tokens {
                 if tok >= l {

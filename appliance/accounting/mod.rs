@@ -124,7 +124,7 @@ impl Accounting {
     ///
     /// # Errors
     /// [`BudgetExceeded`].
-    pub fn check_budget(&self, department: &str, zone: Zone) -> Result<(), BudgetExceeded> {
+    pub fn check_budget(&self, department: &str, zone: Zone) -> Result<(), Box<BudgetExceeded>> {
         self.meter.check(department, zone, unix_now())
     }
 
