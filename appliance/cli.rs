@@ -35,6 +35,41 @@ pub enum Command {
     /// The audit ledger: verify the hash chain, export records.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Usage reports for cost-centre billing.
+    #[command(subcommand)]
+    Usage(UsageCommand),
+}
+
+/// `zonegate usage …`.
+#[derive(Debug, Subcommand)]
+pub enum UsageCommand {
+    /// Requests, tokens and cost of one month, grouped, as CSV (default) or JSON.
+    Report {
+        /// Month, `YYYY-MM` (UTC).
+        #[arg(long)]
+        month: String,
+        /// Grouping: department, zone, model, day (user only with per_user_reports).
+        #[arg(long, default_value = "department,zone,model")]
+        by: String,
+        /// `csv` or `json`.
+        #[arg(long, default_value = "csv")]
+        format: String,
+    },
+}
+
+fn run_usage(config: &std::path::Path, cmd: UsageCommand) -> anyhow::Result<i32> {
+    use crate::accounting::report;
+    let UsageCommand::Report { month, by, format } = cmd;
+    let cfg = Config::load(config)?;
+    let (y, m) = month.split_once('-').and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<u8>().ok().filter(|m| (1..=12).contains(m))?))).ok_or_else(|| anyhow::anyhow!("--month {month:?} is not a month; use YYYY-MM"))?;
+    let dims = report::parse_dims(&by, &cfg.accounting).map_err(anyhow::Error::msg)?;
+    let rows = report::report(&crate::app::ledger_path(&cfg), (y, m), &dims, &cfg.accounting)?;
+    match format.as_str() {
+        "csv" => print!("{}", report::to_csv(&dims, &rows)),
+        "json" => println!("{}", report::to_json(&dims, &rows)),
+        other => anyhow::bail!("--format {other:?} is not supported; use csv or json"),
+    }
+    Ok(0)
 }
 
 /// `zonegate audit …`.
@@ -125,6 +160,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         },
         Command::Classify(args) => crate::policy::run_classify(args),
         Command::Audit(cmd) => run_audit(&cli.config, cmd),
+        Command::Usage(cmd) => run_usage(&cli.config, cmd),
         Command::Pki(cmd) => {
             crate::logging::init("warn");
             crate::tls::pki::run_pki(cmd)?;

@@ -7,6 +7,7 @@
 
 pub mod budget;
 pub mod ledger;
+pub mod report;
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
