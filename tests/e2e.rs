@@ -3,6 +3,8 @@
 
 mod harness;
 
+mod appliance;
+
 mod chat;
 mod compat;
 mod concurrency;
