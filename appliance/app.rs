@@ -96,8 +96,8 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let grace = Duration::from_secs(cfg.server.shutdown_grace_secs);
     let tls_cfg = cfg.tls.clone();
-    let running = start(cfg).await?;
-    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status("serving")]);
+    // Pinged from the start: loading large models must not trip WatchdogSec (TimeoutStartSec
+    // bounds the loading instead).
     if let Some(every) = watchdog_interval() {
         tokio::spawn(async move {
             let mut t = tokio::time::interval(every);
@@ -107,6 +107,16 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
             }
         });
     }
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Status("checking the state directory")]);
+    let state_dir = cfg.server.state_dir.clone();
+    match crate::lifecycle::prepare_state(&state_dir).context("state directory (server.state_dir)")? {
+        crate::lifecycle::StateOutcome::Migrated(from) => log::info!("state in {} migrated from schema {from}", state_dir.display()),
+        outcome => log::debug!("state in {}: {outcome:?}", state_dir.display()),
+    }
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Status("loading models")]);
+    let running = start(cfg).await?;
+    let status = format!("serving on https://{}", running.api_addr);
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status(&status)]);
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let mut hup = signal(SignalKind::hangup())?;

@@ -144,6 +144,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Serve => {
             let cfg = Config::load(&cli.config)?;
             crate::logging::init(&cfg.logging.level);
+            // Before any thread exists: limits, and the switch away from root.
+            crate::lifecycle::harden(cfg.server.user.as_deref())?;
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             rt.block_on(crate::app::serve(cfg))?;
             Ok(0)

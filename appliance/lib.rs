@@ -13,6 +13,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod lifecycle;
 pub mod logging;
 pub mod policy;
 pub mod relay;

@@ -6,6 +6,7 @@
 
 mod harness;
 
+mod appliance;
 mod audit;
 mod chat;
 mod compat;

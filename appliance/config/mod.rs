@@ -77,6 +77,9 @@ pub struct ServerConfig {
     pub state_dir: PathBuf,
     /// Seconds SIGTERM waits for running streams before cancelling them.
     pub shutdown_grace_secs: u64,
+    /// Account `zonegate serve` switches to (with its groups) when started as root outside
+    /// systemd; ignored when not root (the systemd unit sets `User=` itself).
+    pub user: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -91,6 +94,7 @@ impl Default for ServerConfig {
             retry_after_secs: 2,
             state_dir: PathBuf::from("/var/lib/zonegate"),
             shutdown_grace_secs: 30,
+            user: None,
         }
     }
 }

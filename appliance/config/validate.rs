@@ -78,6 +78,16 @@ pub(crate) fn validate(cfg: &Config) -> Result<(), ConfigError> {
     if s.queue_depth == 0 {
         add("server.queue_depth".into(), "must be positive".into(), "use e.g. 64");
     }
+    if let Some(u) = &s.user {
+        let valid = u.len() <= 32
+            && u.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+            && u.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        if !valid {
+            add("server.user".into(), format!("{u:?} is not a valid user name"), "use a system account name such as \"zonegate\" (a-z, 0-9, '_', '-')");
+        } else if u == "root" {
+            add("server.user".into(), "must not be root".into(), "use the unprivileged account, e.g. \"zonegate\"");
+        }
+    }
     let t = &cfg.tls;
     for (key, path) in [("tls.cert", &t.cert), ("tls.key", &t.key)] {
         if !path.is_file() {
