@@ -502,11 +502,12 @@ async fn firstboot_builds_a_working_pki_once() {
 
 // ---- zonegate serve as systemd sees it ----------------------------------------------
 
-/// Writes a config for `zonegate serve` on a DevPki in `dir` with `state_dir`.
+/// Writes a config for `zonegate serve` on a DevPki in `dir` (the harness config already
+/// puts `state_dir` under `dir`).
 fn serve_config(dir: &Path) -> (PathBuf, zonegate::tls::pki::DevPki) {
     let pki = zonegate::tls::pki::DevPki::create(&dir.join("pki")).expect("dev pki");
     let o = Opts { parallel: 1, context_size: 1024, ..Opts::default() };
-    let text = harness::config_text(&pki, &o).replacen("[server]\n", "[server]\nstate_dir = \"state\"\n", 1);
+    let text = harness::config_text(&pki, &o);
     let path = dir.join("zonegate.toml");
     std::fs::write(&path, text).expect("config");
     (path, pki)

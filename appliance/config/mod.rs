@@ -201,7 +201,7 @@ impl Config {
     /// # Errors
     /// [`ConfigError`] listing every problem found, each with its key path.
     pub fn parse(text: &str, base: &Path) -> Result<Config, ConfigError> {
-        let mut cfg: Config = toml::from_str(text).map_err(validate::from_toml_error)?;
+        let mut cfg: Config = toml::from_str(text).map_err(|e| validate::from_toml_error(e, text))?;
         cfg.resolve_paths(base);
         validate::validate(&cfg)?;
         Ok(cfg)

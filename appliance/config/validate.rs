@@ -39,11 +39,21 @@ impl fmt::Display for ConfigError {
     }
 }
 
-/// Turns a TOML syntax or schema error into a [`ConfigError`] with the key path when known.
-pub(crate) fn from_toml_error(e: toml::de::Error) -> ConfigError {
+/// Turns a TOML syntax or schema error into a [`ConfigError`] naming the line, column and
+/// the text of the offending key or value.
+pub(crate) fn from_toml_error(e: toml::de::Error, text: &str) -> ConfigError {
     // toml's message names the offending key ("unknown field `x`, expected one of ...").
     let msg = e.message().to_string();
-    let key = e.span().map(|s| format!("(bytes {}..{})", s.start, s.end)).unwrap_or_default();
+    let key = e
+        .span()
+        .map(|s| {
+            let before = &text[..s.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            let what = text.get(s.clone()).unwrap_or("").lines().next().unwrap_or("").trim();
+            format!("line {line}, column {col} ({what})")
+        })
+        .unwrap_or_default();
     let hint = if msg.contains("unknown field") {
         "remove the key or correct its spelling; see image/zonegate.toml for every key"
     } else if msg.contains("missing field") {
