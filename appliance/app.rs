@@ -97,13 +97,16 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     let grace = Duration::from_secs(cfg.server.shutdown_grace_secs);
     let tls_cfg = cfg.tls.clone();
     // Pinged from the start: loading large models must not trip WatchdogSec (TimeoutStartSec
-    // bounds the loading instead).
+    // bounds the loading instead). A plain thread, not a task: the notify socket send blocks
+    // when its reader stalls, and a blocked async worker would keep the runtime from shutting
+    // down; the thread stops pinging once stopping begins and dies with the process.
+    let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
     if let Some(every) = watchdog_interval() {
-        tokio::spawn(async move {
-            let mut t = tokio::time::interval(every);
-            loop {
-                t.tick().await;
+        let stopping = stopping.clone();
+        let _ = std::thread::Builder::new().name("watchdog".into()).spawn(move || {
+            while !stopping.load(std::sync::atomic::Ordering::Relaxed) {
                 let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]);
+                std::thread::sleep(every);
             }
         });
     }
@@ -135,6 +138,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         }
     }
     log::info!("shutting down: draining for up to {}s", grace.as_secs());
+    stopping.store(true, std::sync::atomic::Ordering::Relaxed);
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping, sd_notify::NotifyState::Status("draining")]);
     running.stop(grace).await;
     Ok(())
