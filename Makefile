@@ -23,7 +23,14 @@ IMAGE_PKGS   := mmdebstrap mtools dosfstools e2fsprogs fdisk
 QEMU_PKGS    := qemu-system-x86 ovmf mtools dosfstools curl
 IMAGE_DIR    ?= $(VAR)/image
 
-.PHONY: run test deps test-deps model build pki config venv bench clippy clean-var image image-test
+# The performance peer: llama.cpp's own llama-server, from the llama.cpp tree vendored in the
+# PyPI sdist of llama-cpp-python (PyPI is reachable where GitHub may not be).
+PEER_VERSION := 0.3.36
+PEER_DIR     := $(CACHE)/peer
+PEER_SRC     := $(PEER_DIR)/llama_cpp_python-$(PEER_VERSION)/vendor/llama.cpp
+PEER_BIN     ?= $(PEER_SRC)/build/bin/llama-server
+
+.PHONY: run test deps test-deps model build pki config venv bench bench-peer peer clippy clean-var image image-test
 
 run: deps model build config
 	@echo
@@ -45,6 +52,29 @@ clippy:
 
 bench: deps model
 	ZONEGATE_TEST_MODEL=$(MODEL_FILE) cargo bench --bench inference
+
+# zonegate and llama-server side by side on the same model, interleaved runs, medians and
+# ratios. Build the peer once with `make peer` (about 15 minutes on two cores). Options go in
+# BENCH_ARGS, e.g. BENCH_ARGS="--threads 1 --runs 9" (see benches/peer.py --help).
+bench-peer: model venv build
+	@[ -x "$(PEER_BIN)" ] || { \
+	  echo "llama-server not found at $(PEER_BIN)."; \
+	  echo "Build it with 'make peer', which runs:"; \
+	  echo "  python3 -m pip download --no-deps --no-binary :all: -d $(PEER_DIR) llama-cpp-python==$(PEER_VERSION)"; \
+	  echo "  tar -xzf $(PEER_DIR)/llama_cpp_python-$(PEER_VERSION).tar.gz -C $(PEER_DIR)"; \
+	  echo "  cd $(PEER_SRC) && cmake -B build -DLLAMA_CURL=OFF -DLLAMA_BUILD_SERVER=ON -DCMAKE_BUILD_TYPE=Release"; \
+	  echo "  cmake --build build --target llama-server -j"; \
+	  echo "or point PEER_BIN at an existing llama-server."; exit 1; }
+	$(VENV)/bin/python benches/peer.py --zonegate $(BIN) --llama-server $(PEER_BIN) --model $(MODEL_FILE) $(BENCH_ARGS)
+
+peer: $(PEER_SRC)/build/bin/llama-server
+$(PEER_SRC)/build/bin/llama-server: | deps
+	@mkdir -p $(PEER_DIR)
+	[ -f $(PEER_DIR)/llama_cpp_python-$(PEER_VERSION).tar.gz ] || \
+	  python3 -m pip download --no-deps --no-binary :all: -d $(PEER_DIR) llama-cpp-python==$(PEER_VERSION)
+	[ -d $(PEER_SRC) ] || tar -xzf $(PEER_DIR)/llama_cpp_python-$(PEER_VERSION).tar.gz -C $(PEER_DIR)
+	cd $(PEER_SRC) && cmake -B build -DLLAMA_CURL=OFF -DLLAMA_BUILD_SERVER=ON -DCMAKE_BUILD_TYPE=Release
+	cd $(PEER_SRC) && cmake --build build --target llama-server -j$$(nproc)
 
 # Build dependencies from Debian, installed only when missing.
 deps:
