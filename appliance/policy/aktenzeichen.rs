@@ -25,7 +25,7 @@ macro_rules! re {
 
 re!(
     LABELLED,
-    r"(?i)(?:az\.?|aktenzeichen|gz\.?|geschäftszeichen|unser zeichen|ihr zeichen|fall(?:-?nr\.?|nummer)?|vorgangs?(?:nummer|-nr\.?|nr\.?)?|kassenzeichen|bescheid-nr\.?|bescheidnummer|personenkonto)[ \t]*[:.]?[ \t]*([0-9]{2}[0-9A-Za-z./-]{3,25})"
+    r"(?:az\.?|aktenzeichen|gz\.?|geschäftszeichen|unser zeichen|ihr zeichen|fall(?:-?nr\.?|nummer)?|vorgangs?(?:nummer|-nr\.?|nr\.?)?|kassenzeichen|bescheid-nr\.?|bescheidnummer|personenkonto)[ \t]*[:.]?[ \t]*([0-9]{2}[0-9a-z./-]{3,25})"
 );
 re!(
     SOCIAL_COURT,
@@ -49,9 +49,10 @@ fn free(c: Option<char>) -> bool {
 /// person.
 pub(crate) fn detect(t: &Text<'_>, custom: &[CustomPattern], out: &mut Vec<Hit>) {
     let s = t.s();
-    for c in captures_bounded(&LABELLED, s, |c| c.get(0).is_some_and(|m| free(t.prev_char(m.start())))) {
+    // Labels are matched on the folded view (same offsets; the pattern is lower case).
+    for c in captures_bounded(&LABELLED, &t.fold, |c| c.get(0).is_some_and(|m| free(t.prev_char(m.start())))) {
         let Some(v) = c.get(1) else { continue };
-        let raw = v.as_str();
+        let raw = &s[v.start()..v.end()];
         let trimmed = raw.trim_end_matches(['.', '/', '-']);
         let end = v.start() + trimmed.len();
         if matches!(t.next_char(v.end()), Some('_' | '…')) || s[v.end()..].starts_with("..") {

@@ -37,10 +37,8 @@ pub(crate) fn steuer_id_valid(d: &[u8], production: bool) -> bool {
     if d.len() != 11 {
         return false;
     }
-    if d[0] == 0 {
-        if production {
-            return false;
-        }
+    if d[0] == 0 && production {
+        return false;
     }
     let mut cnt = [0u8; 10];
     for &x in &d[..10] {

@@ -13,7 +13,10 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::checksum::{iban_length, iban_valid, icao_check, kvnr_valid, rvnr_valid, vat_de_valid};
-use super::hits::{alnum_upper, captures_bounded, digits, find_bounded, has_any, next_boundary, no_alnum_after, no_alnum_before, rank, Hit};
+use super::hits::{needles, 
+    alnum_upper, captures_bounded, digit_windows, digits, find_bounded, find_in_windows, has_any, no_alnum_after,
+    no_alnum_before, rank, upper_at, Hit,
+};
 use super::ids_numeric::before;
 use super::kfz_codes;
 use super::text::Text;
@@ -49,18 +52,22 @@ const DOC_CUES: &[&str] = &[
     "ausweis", "reisepass", "passnummer", "pass-nr", "passnr", "seriennummer", "dokumentennummer", "dokumentnummer",
     "passport", " pass ", "id-karte", "identitätskarte",
 ];
+needles!(DOC_CUES_AC, DOC_CUES);
 const KFZ_CUES: &[&str] = &[
     "kennzeichen", "kfz", "fahrzeug", "pkw", "lkw", "auto", "wagen", "halter", "zulassung", "parkausweis", "park",
     "abgeschleppt", "motorrad", "bußgeld", "geblitzt", "kraftrad", "anhänger", "wohnmobil",
 ];
+needles!(KFZ_CUES_AC, KFZ_CUES);
 const KFZ_PLACEHOLDERS: &[&str] = &["XX-YY 1234", "AB-CD 1234", "XY-Z 123", "XX-XX 1234"];
 const WEEKDAYS: &[&str] = &["MO", "DI", "MI", "DO", "FR", "SA", "SO"];
 const KVNR_NEGATIVE: &[&str] =
     &["artikel", "bestell", "auftrag", "produkt", "serien", "teile", "modell", "rechnung", "vorgang", "sendung", "los"];
+needles!(KVNR_NEGATIVE_AC, KVNR_NEGATIVE);
 const BA_CUES: &[&str] = &[
     "kundennummer", "kunden-nr", "kundennr", "jobcenter", "agentur für arbeit", "arbeitsagentur", "bg-nummer",
     "bedarfsgemeinschaft", "leistungsbezieh",
 ];
+needles!(BA_CUES_AC, BA_CUES);
 
 /// Folded scope text around a span (sentence plus ±1 line, clipped to ±15 words).
 pub(crate) fn near<'t>(t: &'t Text<'_>, s: usize, e: usize) -> &'t str {
@@ -78,19 +85,25 @@ pub(crate) fn detect(t: &Text<'_>, allow: &HashSet<String>, out: &mut Vec<Hit>) 
             out.push(Hit::new(Category::Bic, m.start(), m.end(), "bic.labelled", rank::STRUCTURED));
         }
     }
-    for (a, b) in find_bounded(&VAT, s, |a, b| no_alnum_before(t, a) && no_alnum_after(t, b)) {
+    let bytes = s.as_bytes();
+    let vat_w = digit_windows(t, 4, 16, |d| before(t, d, 4).contains("de"));
+    for (a, b) in find_in_windows(&VAT, s, &vat_w, |a, b| no_alnum_before(t, a) && no_alnum_after(t, b)) {
         let d = digits(&s[a..b]);
         if vat_de_valid(&d) && !allow.contains(&String::from_utf8_lossy(&alnum_upper(&s[a..b])).into_owned()) {
             out.push(Hit::new(Category::DeVatId, a, b, "vat_id.mod11_10", rank::VALIDATED));
         }
     }
-    for (a, b) in find_bounded(&RVNR, s, |a, b| no_alnum_before(t, a) && no_alnum_after(t, b)) {
+    let rv_w = digit_windows(t, 0, 20, |d| {
+        bytes[d..(d + 11).min(bytes.len())].iter().filter(|c| c.is_ascii_digit()).count() >= 8
+    });
+    for (a, b) in find_in_windows(&RVNR, s, &rv_w, |a, b| no_alnum_before(t, a) && no_alnum_after(t, b)) {
         if rvnr_valid(&alnum_upper(&s[a..b])) {
             out.push(Hit::new(Category::DeRvnr, a, b, "rvnr.vkvv", rank::VALIDATED));
         }
     }
-    for (a, b) in find_bounded(&KVNR, s, |a, b| no_alnum_before(t, a) && no_alnum_after(t, b)) {
-        if kvnr_valid(s[a..b].as_bytes()) && !has_any(before(t, a, 30), KVNR_NEGATIVE) {
+    let kv_w = digit_windows(t, 1, 10, |d| d > 0 && upper_at(s, d - 1));
+    for (a, b) in find_in_windows(&KVNR, s, &kv_w, |a, b| no_alnum_before(t, a) && no_alnum_after(t, b)) {
+        if kvnr_valid(&s.as_bytes()[a..b]) && !has_any(before(t, a, 30), &KVNR_NEGATIVE_AC) {
             out.push(Hit::new(Category::DeKvnr, a, b, "kvnr.sgb5", rank::VALIDATED));
         }
     }
@@ -106,8 +119,11 @@ pub(crate) fn detect(t: &Text<'_>, allow: &HashSet<String>, out: &mut Vec<Hit>) 
     for (a, b) in find_bounded(&BA_BG, s, |a, b| no_alnum_before(t, a) && no_alnum_after(t, b)) {
         out.push(Hit::new(Category::DeBaNumber, a, b, "ba_number.bg", rank::STRUCTURED));
     }
-    for (a, b) in find_bounded(&BA_KD, s, |a, b| no_alnum_before(t, a) && no_alnum_after(t, b)) {
-        if has_any(near(t, a, b), BA_CUES) {
+    let kd_w = digit_windows(t, 0, 11, |d| {
+        upper_at(s, d + 3) && bytes.get(d..d + 3).is_some_and(|x| x.iter().all(u8::is_ascii_digit))
+    });
+    for (a, b) in find_in_windows(&BA_KD, s, &kd_w, |a, b| no_alnum_before(t, a) && no_alnum_after(t, b)) {
+        if has_any(near(t, a, b), &BA_CUES_AC) {
             out.push(Hit::new(Category::DeBaNumber, a, b, "ba_number.kundennummer", rank::STRUCTURED));
         }
     }
@@ -115,14 +131,22 @@ pub(crate) fn detect(t: &Text<'_>, allow: &HashSet<String>, out: &mut Vec<Hit>) 
 
 fn ibans(t: &Text<'_>, allow: &HashSet<String>, out: &mut Vec<Hit>) {
     let s = t.s();
-    let mut pos = 0;
-    while pos <= s.len() {
-        let Some(m) = IBAN.find_at(s, pos) else { break };
-        let (ms, me) = (m.start(), m.end());
-        pos = next_boundary(s, ms);
-        if !no_alnum_before(t, ms) {
+    let b = s.as_bytes();
+    for &d in &t.digit_starts {
+        // Country code: two ASCII letters right before the check digits.
+        if d < 2 || !b[d - 1].is_ascii_alphabetic() || !b[d - 2].is_ascii_alphabetic() {
             continue;
         }
+        let ms = d - 2;
+        if !no_alnum_before(t, ms) || out.last().is_some_and(|h| h.cat == Category::Iban && h.end > ms) {
+            continue;
+        }
+        let mut we = (ms + 100).min(s.len());
+        while !s.is_char_boundary(we) {
+            we -= 1;
+        }
+        let Some(m) = IBAN.find(&s[ms..we]).filter(|m| m.start() == 0) else { continue };
+        let me = ms + m.end();
         let cc = s[ms..ms + 2].to_ascii_uppercase();
         let Some(len) = iban_length(cc.as_bytes()) else { continue };
         // Take exactly `len` alphanumerics.
@@ -144,7 +168,6 @@ fn ibans(t: &Text<'_>, allow: &HashSet<String>, out: &mut Vec<Hit>) {
         let vs = String::from_utf8_lossy(&v).into_owned();
         if iban_valid(&v) && !EXAMPLE_IBANS.contains(&vs.as_str()) && !allow.contains(&vs) {
             out.push(Hit::new(Category::Iban, ms, end, "iban.mod97", rank::VALIDATED));
-            pos = end;
         }
     }
 }
@@ -161,9 +184,14 @@ fn documents(t: &Text<'_>, out: &mut Vec<Hit>) {
             }
         }
     }
-    for (a, b) in find_bounded(&DOC_FRONT, s, |a, b| no_alnum_before(t, a) && no_alnum_after(t, b)) {
+    if !has_any(&t.fold, &DOC_CUES_AC) {
+        return;
+    }
+    // A document number contains a digit: scan only around digit runs.
+    let windows = digit_windows(t, 8, 9, |_| true);
+    for (a, b) in find_in_windows(&DOC_FRONT, s, &windows, |a, b| no_alnum_before(t, a) && no_alnum_after(t, b)) {
         let v = &s[a..b];
-        if !v.bytes().any(|c| c.is_ascii_digit()) || SPECIMEN_DOCS.contains(&v) || !has_any(near(t, a, b), DOC_CUES) {
+        if !v.bytes().any(|c| c.is_ascii_digit()) || SPECIMEN_DOCS.contains(&v) || !has_any(near(t, a, b), &DOC_CUES_AC) {
             continue;
         }
         let first = v.as_bytes()[0];
@@ -179,7 +207,9 @@ fn documents(t: &Text<'_>, out: &mut Vec<Hit>) {
 fn kfz(t: &Text<'_>, out: &mut Vec<Hit>) {
     let s = t.s();
     let free = |c: Option<char>| !c.is_some_and(|c| c.is_alphanumeric() || c == '-');
-    for (a, b) in find_bounded(&KFZ, s, |a, b| free(t.prev_char(a)) && free(t.next_char(b))) {
+    let b = s.as_bytes();
+    let windows = digit_windows(t, 12, 6, |d| b[d] != b'0' && (1..=4).any(|k| d >= k && b[d - k].is_ascii_uppercase()));
+    for (a, b) in find_in_windows(&KFZ, s, &windows, |a, b| free(t.prev_char(a)) && free(t.next_char(b))) {
         let v = &s[a..b];
         if KFZ_PLACEHOLDERS.contains(&v) {
             continue;
@@ -191,7 +221,7 @@ fn kfz(t: &Text<'_>, out: &mut Vec<Hit>) {
         if significant > 8 || (WEEKDAYS.contains(&code.as_str()) && WEEKDAYS.contains(&letters.as_str())) {
             continue;
         }
-        if KFZ_CODES.contains(code.as_str()) || has_any(near(t, a, b), KFZ_CUES) {
+        if KFZ_CODES.contains(code.as_str()) || has_any(near(t, a, b), &KFZ_CUES_AC) {
             out.push(Hit::new(Category::DeKfz, a, b, "kfz.plate", rank::STRUCTURED));
         }
     }

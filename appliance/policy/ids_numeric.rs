@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::checksum::{bescheid_valid, elster13_valid, luhn_valid, steuer_id_valid};
-use super::hits::{at_most_one_newline, digits, groups, has_any, rank, Group, Hit};
+use super::hits::{needles, at_most_one_newline, digits, groups, has_any, rank, Group, Hit};
 use super::text::Text;
 use super::types::Category;
 
@@ -27,9 +27,12 @@ const NEGATIVE_LABELS: &[&str] = &[
     "ruf", "iban", "konto", "blz", "kassenzeichen", "vorgang", "ticket", "beleg", "buchung", "referenz", "pin",
     "tan", "los-nr", "losnummer", "chargen", "serien",
 ];
+needles!(NEGATIVE_LABELS_AC, NEGATIVE_LABELS);
 const TAX_ID_CUES: &[&str] = &["steuer-id", "steuerid", "steuer id", "idnr", "id-nr", "identifikationsn", "tin", "steuerliche"];
+needles!(TAX_ID_CUES_AC, TAX_ID_CUES);
 const TAX_NUMBER_CUES: &[&str] =
     &["steuernummer", "steuer-nr", "steuernr", "st.-nr", "st.nr", "stnr", "st-nr", "steuer-nummer", "finanzamt"];
+needles!(TAX_NUMBER_CUES_AC, TAX_NUMBER_CUES);
 /// Published test card numbers (SPEC 3.3): never personal.
 const TEST_PANS: &[&str] = &[
     "4111111111111111", "5555555555554444", "4242424242424242", "378282246310005", "371449635398431",
@@ -72,8 +75,8 @@ pub(crate) fn detect(t: &Text<'_>, out: &mut Vec<Hit>) {
 fn windows(g: &[Group], max_digits: usize, mut f: impl FnMut(usize, usize, usize)) {
     for a in 0..g.len() {
         let mut n = 0;
-        for b in a..g.len() {
-            n += g[b].1 - g[b].0;
+        for (b, &(gs, ge)) in g.iter().enumerate().skip(a) {
+            n += ge - gs;
             if n > max_digits {
                 break;
             }
@@ -99,9 +102,9 @@ fn tax_ids(t: &Text<'_>, g: &[Group], phone_like: bool, out: &mut Vec<Hit>) {
             return;
         }
         let pre = before(t, ws, 40);
-        let cue = has_any(pre, TAX_ID_CUES);
+        let cue = has_any(pre, &TAX_ID_CUES_AC);
         let near = before(t, ws, 24);
-        if !cue && has_any(near, NEGATIVE_LABELS) {
+        if !cue && has_any(near, &NEGATIVE_LABELS_AC) {
             return;
         }
         out.push(Hit::new(Category::DeTaxId, ws, we, "tax_id.mod11_10", rank::VALIDATED));
@@ -154,7 +157,7 @@ fn cards(t: &Text<'_>, g: &[Group], out: &mut Vec<Hit>) {
         if TEST_PANS.contains(&compact.as_str()) {
             return;
         }
-        if has_any(before(t, ws, 24), NEGATIVE_LABELS) {
+        if has_any(before(t, ws, 24), &NEGATIVE_LABELS_AC) {
             return;
         }
         out.push(Hit::new(Category::CreditCard, ws, we, "card.luhn", rank::VALIDATED));
@@ -166,7 +169,7 @@ fn tax_numbers(t: &Text<'_>, g: &[Group], out: &mut Vec<Hit>) {
     let cue_at = |ws: usize| {
         let (ss, _) = t.sentence_of(ws);
         let pre = before(t, ws, 80);
-        has_any(pre, TAX_NUMBER_CUES) || has_any(&t.fold[ss..ws], TAX_NUMBER_CUES)
+        has_any(pre, &TAX_NUMBER_CUES_AC) || has_any(&t.fold[ss..ws], &TAX_NUMBER_CUES_AC)
     };
     for (k, &(gs, ge)) in g.iter().enumerate() {
         // ELSTER-13: one compact group of 13 digits.

@@ -221,6 +221,82 @@ kommt kam ruft rief schreibt schrieb sagt sagte fragt fragte möchte will wollte
 wohnt wohnte zieht hier anrufen schreiben sprechen fragen sagen melden antworten informieren einladen
 ";
 
+/// Salutations before a name.
+pub(crate) const SALUTATIONS: &[&str] = &["herr", "herrn", "frau", "familie", "eheleute", "ehepaar", "fräulein", "hr", "fr"];
+/// Academic titles and degree parts skipped between salutation and name.
+pub(crate) const TITLES: &[&str] = &[
+    "dr", "prof", "dipl", "ing", "med", "vet", "jur", "rer", "nat", "phil", "pol", "oec", "dent", "habil", "mag",
+];
+/// Form-field labels followed by `:` and a name.
+pub(crate) const LABELS: &[&str] = &[
+    "name", "nachname", "familienname", "vorname", "vornamen", "geburtsname", "inhaber", "inhaberin", "kontoinhaber",
+    "kontoinhaberin", "antragsteller", "antragstellerin", "empfänger", "empfängerin", "absender", "absenderin",
+    "ansprechpartner", "ansprechpartnerin", "patient", "patientin", "mieter", "mieterin", "schuldner", "schuldnerin",
+    "bewerber", "bewerberin", "teilnehmer", "teilnehmerin", "versicherte", "versicherter", "kläger", "klägerin",
+    "beklagte", "beklagter", "unterzeichner", "unterzeichnerin", "eigentümer", "eigentümerin", "halter", "halterin",
+    "steuerpflichtige", "steuerpflichtiger", "ehemann", "ehefrau", "verstorbene", "verstorbener", "zeuge", "zeugin",
+    "betroffene", "betroffener", "kunde", "kundin", "mitglied", "vertreter", "vertreterin", "bevollmächtigte",
+    "bevollmächtigter", "person", "gast", "zahlungsempfänger", "zahlungsempfängerin", "auftraggeber",
+    "auftraggeberin", "auftragnehmer", "auftragnehmerin", "begünstigte", "begünstigter", "karteninhaber",
+    "karteninhaberin", "versicherungsnehmer", "versicherungsnehmerin", "erziehungsberechtigte",
+    "erziehungsberechtigter", "vertragspartner", "vertragspartnerin", "spender", "spenderin", "ansprechperson",
+    "kontaktperson", "verfasser", "verfasserin", "unterschrift",
+];
+/// Nouns for a person in a role; two capitalised words right after one are a name
+/// (`der Gutachter Kolja Brandt`). Folded; see also `ROLE_SUFFIXES`.
+pub(crate) const ROLE_CUES: &[&str] = &[
+    "gutachter", "gutachterin", "flüchtling", "geflüchtete", "geflüchteter", "hausmeister", "hausmeisterin",
+    "dozent", "dozentin", "referent", "referentin", "kläger", "klägerin", "beschäftigte", "beschäftigten",
+    "mitarbeiter", "mitarbeiterin", "kollege", "kollegin", "mieter", "mieterin", "vermieter", "vermieterin",
+    "eigentümer", "eigentümerin", "schüler", "schülerin", "student", "studentin", "auszubildende",
+    "auszubildender", "praktikant", "praktikantin", "aushilfe", "saisonkraft", "architekt", "architektin",
+    "ingenieurbüro", "ingenieurbüros", "architekturbüro", "steuerberater", "steuerberaterin", "bürger",
+    "bürgerin", "anwohner", "anwohnerin", "nachbar", "nachbarin", "patient", "patientin", "klient", "klientin",
+    "betroffene", "betroffener", "beschuldigte", "beschuldigter", "zeuge", "zeugin", "schöffe", "schöffin",
+    "ehrenamtliche", "ehrenamtlicher", "fahrer", "fahrerin", "kind", "sohn", "tochter", "mutter", "vater",
+    "ehemann", "ehefrau", "witwe", "witwer", "erbe", "erbin", "verstorbene", "verstorbenen", "verstorbener",
+    "spender", "spenderin", "künstler", "künstlerin", "trainer", "trainerin", "lehrer", "lehrerin", "lehrkraft",
+    "erzieher", "erzieherin", "pflegekraft", "angestellte", "angestellter", "beamtin", "beamter", "pächter",
+    "pächterin", "halter", "halterin", "fahrzeughalter", "fahrzeughalterin", "versicherte", "versicherter",
+    "asylbewerber", "asylbewerberin", "bewohner", "bewohnerin", "interessent", "interessentin", "käufer",
+    "käuferin", "verkäufer", "verkäuferin", "bauherr", "bauherrin", "gastwirt", "gastwirtin", "wirt", "wirtin",
+    "landwirt", "landwirtin", "jubilar", "jubilarin", "preisträger", "preisträgerin", "teilnehmende",
+    "einwohner", "einwohnerin", "rentner", "rentnerin", "arzt", "ärztin", "pfleger", "pflegerin", "dozierende",
+];
+/// Endings of role nouns (`Malermeister`, `Einzelhändler`, `Antragstellerin`, …).
+pub(crate) const ROLE_SUFFIXES: &[&str] = &[
+    "meister", "meisterin", "händler", "händlerin", "inhaber", "inhaberin", "empfänger", "empfängerin", "helfer",
+    "helferin", "berater", "beraterin", "kandidat", "kandidatin", "unternehmer", "unternehmerin", "führer",
+    "führerin", "steller", "stellerin", "nehmer", "nehmerin", "geber", "geberin", "pflichtige", "pflichtiger",
+    "berechtigte", "berechtigter", "bewerber", "bewerberin", "arbeiter", "arbeiterin", "leiter", "leiterin",
+    "vertreter", "vertreterin", "beauftragte", "beauftragter", "sachverständige", "sachverständiger",
+];
+/// Prepositions before a capitalised name pair (`für Kolja Brandt,`).
+pub(crate) const PREPOSITIONS: &[&str] = &["für", "von", "an", "bei", "mit", "gegen", "über", "durch", "zwischen", "heiße"];
+/// Endings of abstract nouns; such words are neither given nor family names.
+pub(crate) const NOUN_SUFFIXES: &[&str] = &["ung", "heit", "keit", "schaft", "tion", "sion", "ität", "ismus", "nisse", "ungen"];
+/// Endings of inflected adjectives (`Offene`, `Städtischen`); such words do not start a name.
+pub(crate) const ADJECTIVE_SUFFIXES: &[&str] = &["ische", "ischen", "liche", "lichen", "ige", "igen", "ene", "enen", "ale", "alen", "ete", "eten", "ste", "sten"];
+/// Labels of user names.
+pub(crate) const USER_LABELS: &[&str] = &[
+    "nutzer", "benutzer", "nutzername", "benutzername", "username", "user", "account", "profil", "kennung",
+    "nickname", "pseudonym", "handle", "login", "konto", "login-name", "loginname", "benutzerkennung", "user-id",
+    "userid", "nutzer-id", "nutzerkennung", "anmeldename", "account-name",
+];
+/// Words after which a single capital letter is an item label, not an initial.
+pub(crate) const INITIAL_BLOCK: &[&str] = &[
+    "anlage", "abschnitt", "teil", "punkt", "gruppe", "typ", "variante", "buchstabe", "stufe", "kategorie", "klasse",
+    "zone", "block", "haus", "gebäude", "raum", "reihe", "modell", "version", "option", "feld", "spalte", "zeile",
+    "linie", "merkzeichen", "anhang", "plan", "seite", "s", "vitamin", "gleis", "halle", "bauteil", "ebene", "tor",
+];
+/// Endings of institution and place words (never family names; `-haus`, `-rath` are).
+pub(crate) const INSTITUTION_SUFFIXES: &[&str] = &[
+    "straße", "strasse", "amt", "kasse", "stelle", "verwaltung", "behörde", "gericht", "zentrum", "schule", "verein",
+    "bank", "büro", "gesellschaft", "stiftung", "gymnasium", "kita", "allee", "klinik", "kirche", "gemeinde",
+    "partei", "fraktion", "ausschuss", "beirat", "platz",
+];
+
+
 #[cfg(test)]
 mod tests {
     use super::*;

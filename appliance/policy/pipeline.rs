@@ -6,7 +6,7 @@
 //! Must not: send anything anywhere, keep text after returning, or log text or values.
 
 use super::config::Compiled;
-use super::hits::{alnum_upper, has_any, resolve, Hit};
+use super::hits::{needles, alnum_upper, has_any, resolve, Hit};
 use super::text::Text;
 use super::types::{Category, DataClass, Finding};
 use super::{address, aktenzeichen, contact, ids_alnum, ids_numeric, names, secrets, sensitive, PolicyError};
@@ -16,11 +16,13 @@ const SPECIMEN: &[&str] = &[
     "mustermann", "musterfrau", "musterstadt", "musterstraße", "musterdaten", "beispieldaten", "[name]", "[adresse]",
     "[datum]", "[vorname]", "[nachname]", "platzhalter", "testdaten", "dummy-daten", "fiktive daten",
 ];
+needles!(SPECIMEN_AC, SPECIMEN);
 /// Legal forms of legal persons: a VAT ID next to them (and no person) is not personal.
 const LEGAL_PERSON: &[&str] = &[
     "gmbh", " ag ", " ag,", " ag.", " ag)", "ug (", "mbh", "e.v.", " eg ", "kgaa", "aktiengesellschaft",
     "genossenschaft", "stadtwerke", " se ", "gesellschaft", "konzern", "(gmbh)",
 ];
+needles!(LEGAL_PERSON_AC, LEGAL_PERSON);
 
 fn near_person(t: &Text<'_>, h: &Hit, persons: &[Hit], tokens: usize) -> bool {
     let (a, b) = t.scope(h.start, h.end, tokens);
@@ -51,14 +53,15 @@ pub(crate) fn detect(cfg: &Compiled, input: &str) -> Result<Vec<Finding>, Policy
             return true;
         }
         let (ss, se) = t.sentences_of(h.start, h.end);
-        !has_any(t.fold_of(ss, se), SPECIMEN)
+        !has_any(t.fold_of(ss, se), &SPECIMEN_AC)
     });
     let mut hits = resolve(hits);
 
     let persons: Vec<Hit> = hits.iter().filter(|h| h.cat == Category::Person).copied().collect();
     let ibans: Vec<Hit> = hits.iter().filter(|h| h.cat == Category::Iban).copied().collect();
     hits.retain(|h| match (h.cat, h.det) {
-        (_, "email.functional" | "phone.functional") => near_person(&t, h, &persons, 12),
+        (_, "email.functional") => near_person(&t, h, &persons, 12),
+        (Category::Phone, _) => near_person(&t, h, &persons, 12) || !contact::functional_context(&t, h.start, h.end),
         (_, "dob.record") => {
             let l = t.line_of(h.start);
             persons.iter().any(|p| t.line_of(p.start) == l)
@@ -68,15 +71,13 @@ pub(crate) fn detect(cfg: &Compiled, input: &str) -> Result<Vec<Finding>, Policy
             let (a, b) = t.scope(h.start, h.end, 40);
             ibans.iter().any(|i| i.overlaps(a, b)) || persons.iter().any(|p| p.overlaps(a, b)) || t.fold_of(a, b).contains("kontoinhaber")
         }
-        (Category::Address, _) => address::keep_address(
-            &t,
-            h,
-            near_person(&t, h, &persons, 40),
-            sensitive::soft_reference(&t, h.start, h.end),
-        ),
+        (Category::Address, _) => {
+            near_person(&t, h, &persons, 40)
+                || address::keep_address(&t, h, false, || sensitive::soft_reference(&t, h.start, h.end))
+        }
         (Category::DeVatId, _) => {
             let (ss, se) = t.scope(h.start, h.end, 15);
-            let legal = has_any(&format!(" {} ", t.fold_of(ss, se)), LEGAL_PERSON);
+            let legal = has_any(&format!(" {} ", t.fold_of(ss, se)), &LEGAL_PERSON_AC);
             !legal || near_person(&t, h, &persons, 40)
         }
         _ => true,

@@ -28,7 +28,7 @@ re!(
 );
 re!(
     LABELLED,
-    r#"(?i)(?:passwort|password|kennwort|passwd|pwd|api[_-]?key|apikey|secret|client[_-]?secret|access[_-]?token|auth[_-]?token|bearer)["']?[ \t]*[:=][ \t]*["']?([^\s"']{6,})"#
+    r#"(?:passwort|password|kennwort|passwd|pwd|api[_-]?key|apikey|secret|client[_-]?secret|access[_-]?token|auth[_-]?token|bearer)["']?[ \t]*[:=][ \t]*["']?([^\s"']{6,})"#
 );
 
 fn placeholder(v: &str) -> bool {
@@ -52,9 +52,10 @@ pub(crate) fn detect(t: &Text<'_>, out: &mut Vec<Hit>) {
     for (a, b) in find_bounded(&TOKEN, s, |a, b| no_alnum_before(t, a) && no_alnum_after(t, b)) {
         out.push(Hit::new(Category::Secret, a, b, "secret.api_token", rank::VALIDATED));
     }
-    for c in captures_bounded(&LABELLED, s, |c| c.get(0).is_some_and(|m| no_alnum_before(t, m.start()))) {
+    // Labels are matched on the folded view (same offsets; the pattern is lower case).
+    for c in captures_bounded(&LABELLED, &t.fold, |c| c.get(0).is_some_and(|m| no_alnum_before(t, m.start()))) {
         if let Some(v) = c.get(1) {
-            if !placeholder(v.as_str()) {
+            if !placeholder(&s[v.start()..v.end()]) {
                 out.push(Hit::new(Category::Secret, v.start(), v.end(), "secret.labelled", rank::VALIDATED));
             }
         }

@@ -8,10 +8,10 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
 use regex::Regex;
 
-use super::hits::{has_any, rank, Hit};
+use super::hits::{needles, digit_windows, has_any, rank, upper_at, Hit};
 use super::sensitive_terms::{EXCLUDE, PATTERNS, TERMS};
 use super::text::Text;
 use super::types::Category;
@@ -35,7 +35,8 @@ struct Entry {
 struct Lexicon {
     ac: AhoCorasick,
     entries: Vec<Entry>,
-    patterns: Vec<(Category, Regex, bool)>,
+    /// (category, regex, needs no person reference, runs on the folded view)
+    patterns: Vec<(Category, Regex, bool, bool)>,
 }
 
 #[allow(clippy::expect_used)] // constant lexicon, covered by tests
@@ -55,8 +56,19 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
             }
         }
     }
-    let ac = AhoCorasick::builder().match_kind(MatchKind::Standard).build(&words).expect("lexicon automaton");
-    let patterns = PATTERNS.iter().map(|(c, p, pr)| (*c, Regex::new(p).expect(p), !*pr)).collect();
+    let ac = AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostLongest)
+        .kind(Some(AhoCorasickKind::DFA))
+        .build(&words)
+        .expect("lexicon automaton");
+    // `(?i)` patterns run case-sensitively on the folded view: same matches, literal prefilters.
+    let patterns = PATTERNS
+        .iter()
+        .map(|(c, p, pr)| match p.strip_prefix("(?i)") {
+            Some(rest) => (*c, Regex::new(&rest.to_lowercase()).expect(p), !*pr, true),
+            None => (*c, Regex::new(p).expect(p), !*pr, false),
+        })
+        .collect();
     Lexicon { ac, entries, patterns }
 });
 
@@ -107,15 +119,18 @@ const AGGREGATE: &[&str] = &[
     "stellenausschreibung", "wir suchen", "flyer", "broschüre", "infoblatt", "informationsblatt", "faq", "schulung",
     "in einfacher sprache", "vorlage", "beispiel",
 ];
+needles!(AGGREGATE_AC, AGGREGATE);
 /// Diagnosis context for ICD-10 codes (SPEC 4.14), folded.
 const ICD_CONTEXT: &[&str] = &[
     "diagnose", "dg.", "icd", "au-", " au ", "befund", "attest", "gutachten", "leidet", "erkrankt", "festgestellt",
     "diagnostiziert", "arzt", "ärztlich", "krank", "behandlung", "therapie",
 ];
+needles!(ICD_CONTEXT_AC, ICD_CONTEXT);
 const ICD_NEGATIVE: &[&str] = &[
     "raum", "zimmer", "linie", "bus", "autobahn", "bundesstraße", "kraftstoff", "format", "papier", "din", "tarif",
     "gruppe", "stufe", "gleis", "bahn", "straße", "b-", "a-", "typ", "modell", "version",
 ];
+needles!(ICD_NEGATIVE_AC, ICD_NEGATIVE);
 
 fn detector_name(cat: Category) -> &'static str {
     match cat {
@@ -150,7 +165,12 @@ pub(crate) fn detect(t: &Text<'_>) -> Vec<Candidate> {
     let lx = &*LEXICON;
     let f = &t.fold;
     let mut raw: Vec<(Candidate, bool)> = Vec::new(); // (candidate, weak)
-    for m in lx.ac.find_overlapping_iter(f.as_str()) {
+    // Leftmost-longest search; a match rejected at a word boundary is retried one character
+    // later, so a term inside it is not lost.
+    let mut pos = 0;
+    while pos < f.len() {
+        let Some(m) = lx.ac.find(Input::new(f.as_str()).span(pos..f.len())) else { break };
+        pos = m.start() + t.next_char(m.start()).map_or(1, char::len_utf8);
         let e = &lx.entries[m.pattern().as_usize()];
         let (mut s, mut end) = (m.start(), m.end());
         if !e.lead && is_letter(t.prev_char(s)) {
@@ -159,6 +179,7 @@ pub(crate) fn detect(t: &Text<'_>) -> Vec<Candidate> {
         if !e.trail && is_letter(t.next_char(end)) {
             continue;
         }
+        pos = m.end();
         if e.lead {
             while is_letter(t.prev_char(s)) {
                 s -= t.prev_char(s).map_or(1, char::len_utf8);
@@ -178,9 +199,11 @@ pub(crate) fn detect(t: &Text<'_>) -> Vec<Candidate> {
         }
         let hit = Hit::new(e.cat, s, end, detector_name(e.cat), rank::TERM);
         raw.push((Candidate { hit, pr_free: e.pr_free }, e.weak));
+        pos = pos.max(end);
     }
-    for (cat, re, pr_free) in &lx.patterns {
-        for m in re.find_iter(t.s()) {
+    for (cat, re, pr_free, on_fold) in &lx.patterns {
+        let hay = if *on_fold { t.fold.as_str() } else { t.s() };
+        for m in re.find_iter(hay) {
             if t.prev_char(m.start()).is_some_and(char::is_alphanumeric) {
                 continue;
             }
@@ -188,16 +211,40 @@ pub(crate) fn detect(t: &Text<'_>) -> Vec<Candidate> {
             raw.push((Candidate { hit, pr_free: *pr_free }, false));
         }
     }
+    markings(t, &mut raw);
     let icd = icd_codes(t, &raw);
     raw.extend(icd.into_iter().map(|c| (c, false)));
     finish(t, raw)
 }
 
+/// Classification markings at the start of a line: `Vertraulich:`, `STRENG VERTRAULICH`,
+/// `Geheim!` (a line that is only the marking counts too).
+fn markings(t: &Text<'_>, raw: &mut Vec<(Candidate, bool)>) {
+    let s = t.s();
+    let mut line_start = 0;
+    for line in s.split('\n') {
+        let body = line.trim_start_matches([' ', '\t', '>', '*', '#', '_', '-']);
+        let off = line_start + (line.len() - body.len());
+        line_start += line.len() + 1;
+        for w in ["Streng vertraulich", "STRENG VERTRAULICH", "Streng Vertraulich", "Vertraulich", "VERTRAULICH", "Geheim", "GEHEIM"] {
+            if let Some(rest) = body.strip_prefix(w) {
+                let rest = rest.trim_start_matches([' ', '\t']);
+                if rest.is_empty() || rest.starts_with([':', '!', '-']) {
+                    let hit = Hit::new(Category::Confidential, off, off + w.len(), "lexicon.confidential", rank::TERM);
+                    raw.push((Candidate { hit, pr_free: true }, false));
+                }
+                break;
+            }
+        }
+    }
+}
+
 fn icd_codes(t: &Text<'_>, raw: &[(Candidate, bool)]) -> Vec<Candidate> {
     let s = t.s();
     let mut out = Vec::new();
-    for m in ICD.find_iter(s) {
-        let (a, b) = (m.start(), m.end());
+    let windows = digit_windows(t, 1, 14, |d| d > 0 && upper_at(s, d - 1));
+    let found = windows.iter().flat_map(|&(wa, wb)| ICD.find_iter(&s[wa..wb]).map(move |m| (wa + m.start(), wa + m.end())));
+    for (a, b) in found {
         if t.prev_char(a).is_some_and(|c| c.is_alphanumeric() || c == '.' || c == '-') {
             continue;
         }
@@ -209,12 +256,12 @@ fn icd_codes(t: &Text<'_>, raw: &[(Candidate, bool)]) -> Vec<Candidate> {
         let (ss, se) = t.sentences_of(a, b);
         let sentence = t.fold_of(ss, se);
         let pre = super::ids_numeric::before(t, a, 16);
-        if has_any(pre, ICD_NEGATIVE) {
+        if has_any(pre, &ICD_NEGATIVE_AC) {
             continue;
         }
         let suffix = ICD_SUFFIX.is_match(&s[a..b]);
         let health_near = raw.iter().any(|(c, _)| c.hit.cat == Category::Health && c.hit.overlaps(ss, se));
-        if suffix || health_near || has_any(sentence, ICD_CONTEXT) {
+        if suffix || health_near || has_any(sentence, &ICD_CONTEXT_AC) {
             out.push(Candidate { hit: Hit::new(Category::Icd10Code, a, b, "icd10.code", rank::TERM), pr_free: false });
         }
     }
@@ -291,7 +338,7 @@ pub(crate) fn soft_reference(t: &Text<'_>, s: usize, e: usize) -> bool {
     let (ss, se) = t.sentences_of(s, e);
     let sentence = t.fold_of(ss, se);
     let soft = ROLE.is_match(t.fold_of(a, b)) || INITIALS.is_match(t.at(a, b)) || FIRST_PERSON.is_match(sentence);
-    soft && !has_any(sentence, AGGREGATE)
+    soft && !has_any(sentence, &AGGREGATE_AC)
 }
 
 #[cfg(test)]

@@ -41,7 +41,7 @@ pub(crate) const TERMS: &[(Category, &[&str])] = &[
         "evangelisch*", "ev.-luth.", "orthodox*", "muslim", "muslima", "muslime", "muslimin", "muslimisch*",
         "islamisch*", "islam", "jüdisch*", "jude", "jüdin", "juden", "jesidisch*", "jeside*", "buddhist*",
         "hinduist*", "hindu", "zeugen jehovas", "freikirch*", "taufe", "getauft", "kommunion", "erstkommunion",
-        "konfirmation", "firmung", "beschneidung", "muslimische* grabfeld*", "koscher", "halal", "atheist*",
+        "konfirmation", "firmung", "judentum", "beschneidung", "muslimische* grabfeld*", "koscher", "halal", "atheist*",
         "alevit*", "christ", "christin",
     ]),
     (Category::EthnicOrigin, &[
@@ -124,7 +124,7 @@ pub(crate) const PATTERNS: &[(Category, &str, bool)] = &[
     (Category::Health, r"Merkzeichen[ ]?(?:aG|TBl|Bl|Gl|RF|G|B|H)(?-u:\b)", true),
     (Category::Health, r"(?i)Pflegegrad[ ]?[1-5]", true),
     (Category::Health, r"(?i)Pflegestufe[ ]?[0-3]", true),
-    (Category::Health, r"[0-9]{1,2}\.[ ]?(?i:Schwangerschaftswoche|SSW)", true),
+    (Category::Health, r"[0-9]{1,2}\.[ ]?(?:Schwangerschaftswoche|SSW)", true),
     (Category::Health, r"(?i)(?:amts|fach)?ärztliche[nsmr]?[ ](?:Gutachten|Stellungnahme|Bescheinigung)", true),
     (Category::Religion, r"(?i)(?:KiSt|Kirchensteuer(?:merkmal)?)[ :]*(?:rk|ev|ak|lt|rf|fr|is|jd|ib)(?-u:\b)", true),
     (Category::EthnicOrigin, r"Minderheit der [\p{Lu}][\p{L}]+", true),
@@ -149,11 +149,6 @@ pub(crate) const PATTERNS: &[(Category, &str, bool)] = &[
     (
         Category::Confidential,
         r"VS[ ]?[-–]?[ ]?(?:NUR FÜR DEN DIENSTGEBRAUCH|Nur für den Dienstgebrauch|NfD|NFD|VERTRAULICH|Vertraulich|GEHEIM|Geheim|STRENG GEHEIM)",
-        false,
-    ),
-    (
-        Category::Confidential,
-        r"(?m)^[ \t>*#_-]*(?:Streng |STRENG )?(?:Vertraulich|VERTRAULICH|GEHEIM|Geheim)(?:[ \t]*[:!-]|[ \t]*$)",
         false,
     ),
 ];

@@ -33,6 +33,8 @@ pub(crate) struct Text<'a> {
     map: Option<Vec<(u32, u32)>>,
     /// Word tokens in order.
     pub words: Vec<Word>,
+    /// Byte offsets where a run of ASCII digits starts (candidate anchors for identifiers).
+    pub digit_starts: Vec<usize>,
     line_starts: Vec<usize>,
     sent_starts: Vec<usize>,
 }
@@ -48,14 +50,41 @@ fn special(c: char) -> Option<Option<char>> {
     }
 }
 
-fn needs_normalisation(s: &str) -> bool {
-    if s.is_ascii() {
-        return false;
+/// Index of the first non-ASCII byte at or after `i` (8 bytes at a time).
+fn next_non_ascii(b: &[u8], mut i: usize) -> usize {
+    while i + 8 <= b.len() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&b[i..i + 8]);
+        if u64::from_le_bytes(w) & 0x8080_8080_8080_8080 != 0 {
+            break;
+        }
+        i += 8;
     }
-    s.chars().any(|c| {
-        !c.is_ascii()
-            && (special(c).is_some() || is_nfkc_quick(std::iter::once(c)) != IsNormalized::Yes)
-    })
+    while i < b.len() && b[i] < 0x80 {
+        i += 1;
+    }
+    i
+}
+
+fn needs_normalisation(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    loop {
+        i = next_non_ascii(b, i);
+        if i >= b.len() {
+            break;
+        }
+        let c = s[i..].chars().next().unwrap_or(' ');
+        i += c.len_utf8();
+        // Latin-1 letters (ä, ö, ü, ß, é, …) are NFKC-stable; check everything else.
+        if ('\u{00C0}'..='\u{00FF}').contains(&c) {
+            continue;
+        }
+        if special(c).is_some() || is_nfkc_quick(std::iter::once(c)) != IsNormalized::Yes {
+            return true;
+        }
+    }
+    false
 }
 
 /// Whether `c` belongs to a word token.
@@ -77,11 +106,11 @@ impl<'a> Text<'a> {
             (Cow::Borrowed(orig), None)
         };
         let fold = fold_same_len(&norm);
-        let words = tokenize(&norm);
+        let (words, digit_starts, marks) = tokenize(&norm);
         let mut line_starts = vec![0];
-        line_starts.extend(norm.match_indices('\n').map(|(i, _)| i + 1));
-        let sent_starts = sentence_starts(&norm, &words);
-        Ok(Text { orig, norm, fold, map, words, line_starts, sent_starts })
+        line_starts.extend(marks.iter().filter(|&&i| norm.as_bytes()[i] == b'\n').map(|&i| i + 1));
+        let sent_starts = sentence_starts(&norm, &words, &marks);
+        Ok(Text { orig, norm, fold, map, words, digit_starts, line_starts, sent_starts })
     }
 
     /// Maps a span of `norm` back to the caller's input. Errors if the map is inconsistent
@@ -216,49 +245,103 @@ fn normalise(orig: &str) -> (String, Vec<(u32, u32)>) {
 }
 
 fn fold_same_len(s: &str) -> String {
+    let mut out = s.to_ascii_lowercase();
     if s.is_ascii() {
-        return s.to_ascii_lowercase();
+        return out;
     }
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_ascii() {
-            out.push(c.to_ascii_lowercase());
+    // Non-ASCII characters are lower-cased in place when their lower case has the same
+    // UTF-8 length (all letters of German and its neighbours); others stay as they are.
+    let b = s.as_bytes();
+    let mut buf = [0u8; 4];
+    let mut fixes: Vec<(usize, char)> = Vec::new();
+    let mut i = 0;
+    loop {
+        i = next_non_ascii(b, i);
+        if i >= b.len() {
+            break;
+        }
+        let Some(c) = s[i..].chars().next() else { break };
+        let at = i;
+        i += c.len_utf8();
+        if !c.is_uppercase() {
             continue;
         }
         let mut lc = c.to_lowercase();
-        match (lc.next(), lc.next()) {
-            (Some(l), None) if l.len_utf8() == c.len_utf8() => out.push(l),
-            _ => out.push(c),
+        if let (Some(l), None) = (lc.next(), lc.next()) {
+            if l.len_utf8() == c.len_utf8() {
+                fixes.push((at, l));
+            }
         }
     }
-    out
+    if fixes.is_empty() {
+        return out;
+    }
+    let mut bytes = std::mem::take(&mut out).into_bytes();
+    for (i, l) in fixes {
+        let e = l.encode_utf8(&mut buf);
+        bytes[i..i + e.len()].copy_from_slice(e.as_bytes());
+    }
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-fn tokenize(s: &str) -> Vec<Word> {
+/// Word tokens, the starts of ASCII digit runs and the positions of `\n . ! ?`, in one pass.
+fn tokenize(s: &str) -> (Vec<Word>, Vec<usize>, Vec<usize>) {
+    let b = s.as_bytes();
     let mut words = Vec::with_capacity(s.len() / 6);
+    let mut digit_starts = Vec::new();
+    let mut marks = Vec::new();
     let mut start: Option<usize> = None;
-    let mut chars = s.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    let mut i = 0;
+    let next_is_letter = |j: usize| -> bool {
+        match b.get(j) {
+            Some(&x) if x < 0x80 => x.is_ascii_alphabetic(),
+            Some(_) => s[j..].chars().next().is_some_and(char::is_alphabetic),
+            None => false,
+        }
+    };
+    while i < b.len() {
+        let x = b[i];
+        if x < 0x80 {
+            if x.is_ascii_alphanumeric() {
+                if x.is_ascii_digit() && (i == 0 || !b[i - 1].is_ascii_digit()) {
+                    digit_starts.push(i);
+                }
+                if start.is_none() {
+                    start = Some(i);
+                }
+            } else {
+                if matches!(x, b'\n' | b'.' | b'!' | b'?') {
+                    marks.push(i);
+                }
+                if let Some(st) = start {
+                    // `-` and `'` join letters (`Nowak-Liebig`, `O'Neill`).
+                    if !((x == b'-' || x == b'\'') && next_is_letter(i + 1)) {
+                        words.push(Word { start: st, end: i });
+                        start = None;
+                    }
+                }
+            }
+            i += 1;
+            continue;
+        }
+        let c = s[i..].chars().next().unwrap_or(' ');
+        let len = c.len_utf8();
         if is_word_char(c) {
             if start.is_none() {
                 start = Some(i);
             }
-            continue;
-        }
-        if let Some(st) = start {
-            let joiner = matches!(c, '-' | '\'' | '’');
-            let next_is_word = chars.peek().is_some_and(|&(_, d)| d.is_alphabetic());
-            if joiner && next_is_word {
-                continue;
+        } else if let Some(st) = start {
+            if !(c == '’' && next_is_letter(i + len)) {
+                words.push(Word { start: st, end: i });
+                start = None;
             }
-            words.push(Word { start: st, end: i });
-            start = None;
         }
+        i += len;
     }
     if let Some(st) = start {
         words.push(Word { start: st, end: s.len() });
     }
-    words
+    (words, digit_starts, marks)
 }
 
 /// Abbreviations after which a full stop does not end a sentence (compared folded).
@@ -270,12 +353,11 @@ const ABBREV: &[&str] = &[
     "dez", "bsp", "lfd", "idnr", "ust", "steuer-nr", "reg", "verh", "wg", "zt", "zb", "ua", "ehem", "gez", "stv", "vors", "beh", "eg", "kfz",
 ];
 
-fn sentence_starts(s: &str, words: &[Word]) -> Vec<usize> {
+fn sentence_starts(s: &str, words: &[Word], marks: &[usize]) -> Vec<usize> {
     let b = s.as_bytes();
     let mut starts = vec![0];
     let mut wi = 0;
-    let mut i = 0;
-    while i < b.len() {
+    for &i in marks {
         let c = b[i];
         if c == b'\n' {
             starts.push(i + 1);
@@ -292,7 +374,7 @@ fn sentence_starts(s: &str, words: &[Word]) -> Vec<usize> {
                         let last = w.rsplit(['-', '.']).next().unwrap_or(w);
                         let short_num = w.len() <= 3 && w.bytes().all(|x| x.is_ascii_digit());
                         let single = last.chars().count() == 1;
-                        let abbr = ABBREV.iter().any(|a| a.eq_ignore_ascii_case(last));
+                        let abbr = last.len() <= 9 && ABBREV.iter().any(|a| a.len() == last.len() && a.eq_ignore_ascii_case(last));
                         if short_num || single || abbr {
                             boundary = false;
                         }
@@ -303,7 +385,6 @@ fn sentence_starts(s: &str, words: &[Word]) -> Vec<usize> {
                 }
             }
         }
-        i += 1;
     }
     starts.dedup();
     starts
@@ -344,6 +425,8 @@ mod tests {
     fn words_join_hyphens() {
         let t = Text::new("Nowak-Liebig, ver.di 12").unwrap_or_else(|_| panic!("text"));
         let w: Vec<&str> = t.words.iter().map(|w| t.at(w.start, w.end)).collect();
+        assert_eq!(t.digit_starts, vec![21]);
+        assert_eq!(t.line_of(22), 0);
         assert_eq!(w, vec!["Nowak-Liebig", "ver", "di", "12"]);
     }
 }
