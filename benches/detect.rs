@@ -93,12 +93,17 @@ fn bench(c: &mut Criterion) {
         Ok(d) => d,
         Err(e) => panic!("detector: {e}"),
     };
-    for (name, text) in [("classify_20kB_german_prompt", prompt()), ("classify_20kB_dense_pii", dense())] {
+    for (name, text) in [
+        ("classify_20kB_german_prompt", prompt()),
+        ("classify_20kB_dense_pii", dense()),
+    ] {
         // Build the lazily compiled automata before measuring.
         if let Err(e) = detector.classify(&text, None) {
             panic!("classify: {e}");
         }
-        c.bench_function(name, |b| b.iter(|| detector.classify(black_box(&text), None)));
+        c.bench_function(name, |b| {
+            b.iter(|| detector.classify(black_box(&text), None))
+        });
     }
 }
 

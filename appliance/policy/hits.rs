@@ -41,8 +41,20 @@ pub(crate) struct Hit {
 }
 
 impl Hit {
-    pub(crate) fn new(cat: Category, start: usize, end: usize, det: &'static str, rank: u8) -> Self {
-        Hit { cat, start, end, det, rank }
+    pub(crate) fn new(
+        cat: Category,
+        start: usize,
+        end: usize,
+        det: &'static str,
+        rank: u8,
+    ) -> Self {
+        Hit {
+            cat,
+            start,
+            end,
+            det,
+            rank,
+        }
     }
 
     pub(crate) fn overlaps(&self, s: usize, e: usize) -> bool {
@@ -62,7 +74,11 @@ pub(crate) fn find_bounded<'h>(
         while pos <= hay.len() {
             let m = re.find_at(hay, pos)?;
             if ok(m.start(), m.end()) {
-                pos = if m.end() > m.start() { m.end() } else { next_boundary(hay, m.end()) };
+                pos = if m.end() > m.start() {
+                    m.end()
+                } else {
+                    next_boundary(hay, m.end())
+                };
                 return Some((m.start(), m.end()));
             }
             pos = next_boundary(hay, m.start());
@@ -83,7 +99,11 @@ pub(crate) fn captures_bounded<'h>(
             let c = re.captures_at(hay, pos)?;
             let m = c.get(0)?;
             if ok(&c) {
-                pos = if m.end() > m.start() { m.end() } else { next_boundary(hay, m.end()) };
+                pos = if m.end() > m.start() {
+                    m.end()
+                } else {
+                    next_boundary(hay, m.end())
+                };
                 return Some(c);
             }
             pos = next_boundary(hay, m.start());
@@ -107,7 +127,12 @@ pub(crate) fn next_boundary(s: &str, i: usize) -> usize {
 /// Merged windows `[d - back, d + fwd)` (on char boundaries) around the starts `d` of digit
 /// runs for which `pred(d)` holds. Identifiers contain digits, so scanning these windows
 /// instead of the whole text keeps detection fast on long prompts.
-pub(crate) fn digit_windows(t: &Text<'_>, back: usize, fwd: usize, mut pred: impl FnMut(usize) -> bool) -> Vec<(usize, usize)> {
+pub(crate) fn digit_windows(
+    t: &Text<'_>,
+    back: usize,
+    fwd: usize,
+    mut pred: impl FnMut(usize) -> bool,
+) -> Vec<(usize, usize)> {
     let s = t.s();
     let mut out: Vec<(usize, usize)> = Vec::new();
     for &d in &t.digit_starts {
@@ -139,7 +164,9 @@ pub(crate) fn find_in_windows(
 ) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     for &(a, b) in windows {
-        out.extend(find_bounded(re, &hay[a..b], |s, e| ok(a + s, a + e)).map(|(s, e)| (a + s, a + e)));
+        out.extend(
+            find_bounded(re, &hay[a..b], |s, e| ok(a + s, a + e)).map(|(s, e)| (a + s, a + e)),
+        );
     }
     out
 }
@@ -161,12 +188,18 @@ pub(crate) fn no_alnum_after(t: &Text<'_>, i: usize) -> bool {
 
 /// Digit values of a span (separators dropped).
 pub(crate) fn digits(s: &str) -> Vec<u8> {
-    s.bytes().filter(u8::is_ascii_digit).map(|b| b - b'0').collect()
+    s.bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|b| b - b'0')
+        .collect()
 }
 
 /// Upper-case ASCII alphanumerics of a span (separators dropped).
 pub(crate) fn alnum_upper(s: &str) -> Vec<u8> {
-    s.bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_uppercase()).collect()
+    s.bytes()
+        .filter(u8::is_ascii_alphanumeric)
+        .map(|b| b.to_ascii_uppercase())
+        .collect()
 }
 
 /// A digit group: `(start, end)` of a maximal digit run inside a numeric candidate.
@@ -222,7 +255,12 @@ pub(crate) fn has_any(fold: &str, keys: &AhoCorasick) -> bool {
 /// Returns the hits sorted by start.
 pub(crate) fn resolve(mut hits: Vec<Hit>) -> Vec<Hit> {
     // Highest priority first: rank, then length.
-    hits.sort_by(|a, b| b.rank.cmp(&a.rank).then((b.end - b.start).cmp(&(a.end - a.start))).then(a.start.cmp(&b.start)));
+    hits.sort_by(|a, b| {
+        b.rank
+            .cmp(&a.rank)
+            .then((b.end - b.start).cmp(&(a.end - a.start)))
+            .then(a.start.cmp(&b.start))
+    });
     // Kept hits are pairwise disjoint, indexed by start.
     let mut kept: BTreeMap<usize, Hit> = BTreeMap::new();
     for h in hits {
@@ -289,7 +327,10 @@ mod tests {
         let hay = "1234 567";
         let t = Text::new(hay).unwrap_or_else(|_| panic!("text"));
         let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
-        let found: Vec<_> = find_bounded(&re, hay, |s, e| !digit(t.prev_char(s)) && !digit(t.next_char(e))).collect();
+        let found: Vec<_> = find_bounded(&re, hay, |s, e| {
+            !digit(t.prev_char(s)) && !digit(t.next_char(e))
+        })
+        .collect();
         assert_eq!(found, vec![(5, 8)]);
     }
 
@@ -301,6 +342,9 @@ mod tests {
         let d = Hit::new(Category::Person, 33, 40, "n", rank::PERSON);
         let r = resolve(vec![a, b, c, d]);
         assert_eq!(r.len(), 2);
-        assert_eq!((r[0].cat, r[1].cat, r[1].start, r[1].end), (Category::Iban, Category::Person, 30, 40));
+        assert_eq!(
+            (r[0].cat, r[1].cat, r[1].start, r[1].end),
+            (Category::Iban, Category::Person, 30, 40)
+        );
     }
 }

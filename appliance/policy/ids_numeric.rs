@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::checksum::{bescheid_valid, elster13_valid, luhn_valid, steuer_id_valid};
-use super::hits::{needles, at_most_one_newline, digits, groups, has_any, rank, Group, Hit};
+use super::hits::{at_most_one_newline, digits, groups, has_any, needles, rank, Group, Hit};
 use super::text::Text;
 use super::types::Category;
 
@@ -22,23 +22,85 @@ static RUN: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Labels after which a number is an invoice/order/phone/account number, not a person ID.
+#[rustfmt::skip]
 const NEGATIVE_LABELS: &[&str] = &[
-    "rechnung", "bestell", "auftrag", "kunden", "vertrag", "artikel", "sendung", "tel", "fax", "mobil", "handy",
-    "ruf", "iban", "konto", "blz", "kassenzeichen", "vorgang", "ticket", "beleg", "buchung", "referenz", "pin",
-    "tan", "los-nr", "losnummer", "chargen", "serien",
+    "rechnung",
+    "bestell",
+    "auftrag",
+    "kunden",
+    "vertrag",
+    "artikel",
+    "sendung",
+    "tel",
+    "fax",
+    "mobil",
+    "handy",
+    "ruf",
+    "iban",
+    "konto",
+    "blz",
+    "kassenzeichen",
+    "vorgang",
+    "ticket",
+    "beleg",
+    "buchung",
+    "referenz",
+    "pin",
+    "tan",
+    "los-nr",
+    "losnummer",
+    "chargen",
+    "serien",
 ];
 needles!(NEGATIVE_LABELS_AC, NEGATIVE_LABELS);
-const TAX_ID_CUES: &[&str] = &["steuer-id", "steuerid", "steuer id", "idnr", "id-nr", "identifikationsn", "tin", "steuerliche"];
+#[rustfmt::skip]
+const TAX_ID_CUES: &[&str] = &[
+    "steuer-id",
+    "steuerid",
+    "steuer id",
+    "idnr",
+    "id-nr",
+    "identifikationsn",
+    "tin",
+    "steuerliche",
+];
 needles!(TAX_ID_CUES_AC, TAX_ID_CUES);
-const TAX_NUMBER_CUES: &[&str] =
-    &["steuernummer", "steuer-nr", "steuernr", "st.-nr", "st.nr", "stnr", "st-nr", "steuer-nummer", "finanzamt"];
+#[rustfmt::skip]
+const TAX_NUMBER_CUES: &[&str] = &[
+    "steuernummer",
+    "steuer-nr",
+    "steuernr",
+    "st.-nr",
+    "st.nr",
+    "stnr",
+    "st-nr",
+    "steuer-nummer",
+    "finanzamt",
+];
 needles!(TAX_NUMBER_CUES_AC, TAX_NUMBER_CUES);
 /// Published test card numbers (SPEC 3.3): never personal.
+#[rustfmt::skip]
 const TEST_PANS: &[&str] = &[
-    "4111111111111111", "5555555555554444", "4242424242424242", "378282246310005", "371449635398431",
-    "6011111111111117", "5105105105105100", "4012888888881881", "4000056655665556", "5200828282828210",
-    "3530111333300000", "30569309025904", "38520000023237", "6011000990139424", "2223003122003222",
-    "4000000000000002", "4000000000000077", "5454545454545454", "4917610000000000", "4444333322221111",
+    "4111111111111111",
+    "5555555555554444",
+    "4242424242424242",
+    "378282246310005",
+    "371449635398431",
+    "6011111111111117",
+    "5105105105105100",
+    "4012888888881881",
+    "4000056655665556",
+    "5200828282828210",
+    "3530111333300000",
+    "30569309025904",
+    "38520000023237",
+    "6011000990139424",
+    "2223003122003222",
+    "4000000000000002",
+    "4000000000000077",
+    "5454545454545454",
+    "4917610000000000",
+    "4444333322221111",
 ];
 
 /// Folded text of up to `n` bytes before `i`, cut at a char boundary.
@@ -107,7 +169,13 @@ fn tax_ids(t: &Text<'_>, g: &[Group], phone_like: bool, out: &mut Vec<Hit>) {
         if !cue && has_any(near, &NEGATIVE_LABELS_AC) {
             return;
         }
-        out.push(Hit::new(Category::DeTaxId, ws, we, "tax_id.mod11_10", rank::VALIDATED));
+        out.push(Hit::new(
+            Category::DeTaxId,
+            ws,
+            we,
+            "tax_id.mod11_10",
+            rank::VALIDATED,
+        ));
     });
 }
 
@@ -124,7 +192,10 @@ fn brand_ok(d: &[u8]) -> bool {
                 || ((p2 == 36 || p2 == 38 || (300..=305).contains(&p3)) && len == 14)
                 || ((3528..=3589).contains(&p4) && (16..=19).contains(&len))
         }
-        6 => (p4 == 6011 || p2 == 65 || p2 == 62 || (644..=649).contains(&p3)) && (16..=19).contains(&len),
+        6 => {
+            (p4 == 6011 || p2 == 65 || p2 == 62 || (644..=649).contains(&p3))
+                && (16..=19).contains(&len)
+        }
         _ => false,
     }
 }
@@ -160,7 +231,13 @@ fn cards(t: &Text<'_>, g: &[Group], out: &mut Vec<Hit>) {
         if has_any(before(t, ws, 24), &NEGATIVE_LABELS_AC) {
             return;
         }
-        out.push(Hit::new(Category::CreditCard, ws, we, "card.luhn", rank::VALIDATED));
+        out.push(Hit::new(
+            Category::CreditCard,
+            ws,
+            we,
+            "card.luhn",
+            rank::VALIDATED,
+        ));
     });
 }
 
@@ -174,7 +251,13 @@ fn tax_numbers(t: &Text<'_>, g: &[Group], out: &mut Vec<Hit>) {
     for (k, &(gs, ge)) in g.iter().enumerate() {
         // ELSTER-13: one compact group of 13 digits.
         if ge - gs == 13 && g.len() == 1 && elster13_valid(&digits(&s[gs..ge])) && cue_at(gs) {
-            out.push(Hit::new(Category::DeTaxNumber, gs, ge, "tax_number.elster13", rank::VALIDATED));
+            out.push(Hit::new(
+                Category::DeTaxNumber,
+                gs,
+                ge,
+                "tax_number.elster13",
+                rank::VALIDATED,
+            ));
         }
         // Bescheidformat: 2 or 3 groups joined by `/` or a space.
         for len in [2usize, 3] {
@@ -190,14 +273,21 @@ fn tax_numbers(t: &Text<'_>, g: &[Group], out: &mut Vec<Hit>) {
             }
             let open_before = k > 0 && matches!(&s[g[k - 1].1..gs], "/" | " ");
             let last = k + len - 1;
-            let open_after = last + 1 < g.len() && matches!(&s[g[last].1..g[last + 1].0], "/" | " ");
+            let open_after =
+                last + 1 < g.len() && matches!(&s[g[last].1..g[last + 1].0], "/" | " ");
             if open_before || open_after {
                 continue;
             }
             let parts: Vec<Vec<u8>> = (k..k + len).map(|i| digits(&s[g[i].0..g[i].1])).collect();
             let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
             if bescheid_valid(&refs) && cue_at(gs) {
-                out.push(Hit::new(Category::DeTaxNumber, gs, g[last].1, "tax_number.bescheid", rank::VALIDATED));
+                out.push(Hit::new(
+                    Category::DeTaxNumber,
+                    gs,
+                    g[last].1,
+                    "tax_number.bescheid",
+                    rank::VALIDATED,
+                ));
             }
         }
     }
@@ -211,14 +301,25 @@ mod tests {
         let t = Text::new(s).unwrap_or_else(|_| panic!("text"));
         let mut out = Vec::new();
         detect(&t, &mut out);
-        out.iter().map(|h| (h.cat, s[h.start..h.end].to_string())).collect()
+        out.iter()
+            .map(|h| (h.cat, s[h.start..h.end].to_string()))
+            .collect()
     }
 
     #[test]
     fn tax_id_forms() {
-        assert_eq!(run("IdNr 86 095 742 719 vom"), vec![(Category::DeTaxId, "86 095 742 719".into())]);
-        assert_eq!(run("Steuer-ID76290158362Name"), vec![(Category::DeTaxId, "76290158362".into())]);
-        assert_eq!(run("Steuer-ID 860 957\n42719."), vec![(Category::DeTaxId, "860 957\n42719".into())]);
+        assert_eq!(
+            run("IdNr 86 095 742 719 vom"),
+            vec![(Category::DeTaxId, "86 095 742 719".into())]
+        );
+        assert_eq!(
+            run("Steuer-ID76290158362Name"),
+            vec![(Category::DeTaxId, "76290158362".into())]
+        );
+        assert_eq!(
+            run("Steuer-ID 860 957\n42719."),
+            vec![(Category::DeTaxId, "860 957\n42719".into())]
+        );
         assert!(run("Test-IdNr 02476291358").is_empty());
         assert!(run("IdNr 12345678903").is_empty());
         assert!(run("Rückruf +49 89 99998 936").is_empty());
@@ -226,12 +327,21 @@ mod tests {
 
     #[test]
     fn cards_and_tax_numbers() {
-        assert_eq!(run("Karte 4556 7375 8689 9855 gültig"), vec![(Category::CreditCard, "4556 7375 8689 9855".into())]);
+        assert_eq!(
+            run("Karte 4556 7375 8689 9855 gültig"),
+            vec![(Category::CreditCard, "4556 7375 8689 9855".into())]
+        );
         assert!(run("Testkarte 4111 1111 1111 1111").is_empty());
         assert!(run("Bestellnummer 4532 1234 5678 9012").is_empty());
-        assert_eq!(run("Steuernummer 181/815/08155"), vec![(Category::DeTaxNumber, "181/815/08155".into())]);
+        assert_eq!(
+            run("Steuernummer 181/815/08155"),
+            vec![(Category::DeTaxNumber, "181/815/08155".into())]
+        );
         assert!(run("Steuernummer 181/815/08156").is_empty());
         assert!(run("Artikel 181/815/08155").is_empty());
-        assert_eq!(run("Steuernummer: 2893073921039"), vec![(Category::DeTaxNumber, "2893073921039".into())]);
+        assert_eq!(
+            run("Steuernummer: 2893073921039"),
+            vec![(Category::DeTaxNumber, "2893073921039".into())]
+        );
     }
 }

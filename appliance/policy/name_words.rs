@@ -54,7 +54,10 @@ impl Hasher for FxLike {
         }
         let rest = chunks.remainder();
         if !rest.is_empty() {
-            let v = rest.iter().rev().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+            let v = rest
+                .iter()
+                .rev()
+                .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
             h = (h.rotate_left(5) ^ v).wrapping_mul(K);
         }
         self.0 = h;
@@ -90,7 +93,13 @@ pub(crate) static LEX: LazyLock<Lex> = LazyLock::new(|| {
     add(&mut lex::PARTICLES.iter().copied(), PARTICLE);
     add(&mut lex::PREPOSITIONS.iter().copied(), PREP);
     add(&mut lex::INITIAL_BLOCK.iter().copied(), INIT_BLOCK);
-    Lex { flags, family: lex::FAMILY_NAMES.split_whitespace().filter(|w| w.chars().count() >= 5).collect() }
+    Lex {
+        flags,
+        family: lex::FAMILY_NAMES
+            .split_whitespace()
+            .filter(|w| w.chars().count() >= 5)
+            .collect(),
+    }
 });
 
 fn flags_of(w: &str) -> u32 {
@@ -102,6 +111,13 @@ pub(crate) fn is_given_name(w: &str) -> bool {
     w.chars().count() >= 3 && flags_of(w) & GIVEN != 0
 }
 
+/// Whether the word `orig` (as written) with folded form `fold` is a capitalised first name
+/// of the lexicon that is not also a common word.
+pub(crate) fn is_capitalised_given_name(orig: &str, fold: &str) -> bool {
+    orig.chars().next().is_some_and(char::is_uppercase)
+        && flags_of(fold) & (GIVEN | AMBIGUOUS | STOP) == GIVEN
+}
+
 /// Whether the folded word is a family name of the lexicon.
 pub(crate) fn is_family_name(w: &str) -> bool {
     flags_of(w) & FAMILY != 0
@@ -110,7 +126,8 @@ pub(crate) fn is_family_name(w: &str) -> bool {
 /// Whether the folded token starts with a given name of at least 4 letters followed by at
 /// least 4 more letters (`jolantabrandt`), as in e-mail local parts.
 pub(crate) fn starts_with_given_name(w: &str) -> bool {
-    (4..=w.len().min(12)).any(|k| w.is_char_boundary(k) && w.len() - k >= 4 && flags_of(&w[..k]) & GIVEN != 0)
+    (4..=w.len().min(12))
+        .any(|k| w.is_char_boundary(k) && w.len() - k >= 4 && flags_of(&w[..k]) & GIVEN != 0)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -188,12 +205,27 @@ impl<'t, 'a> Words<'t, 'a> {
             .map(|w| {
                 let f = t.fold_of(w.start, w.end);
                 let first_digit = f.as_bytes().first().is_some_and(u8::is_ascii_digit);
-                let mut flags = if first_digit || f.len() > 40 { 0 } else { flags_of(f) };
-                if flags & GIVEN == 0 && f.contains('-') && f.split('-').all(|p| flags_of(p) & GIVEN != 0) {
+                let mut flags = if first_digit || f.len() > 40 {
+                    0
+                } else {
+                    flags_of(f)
+                };
+                if flags & GIVEN == 0
+                    && f.contains('-')
+                    && f.split('-').all(|p| flags_of(p) & GIVEN != 0)
+                {
                     flags |= GIVEN;
                 }
-                let chars = if f.is_ascii() { f.len() } else { f.chars().count() };
-                Info { case: case_of(t.at(w.start, w.end).as_bytes(), f.as_bytes()), flags, chars }
+                let chars = if f.is_ascii() {
+                    f.len()
+                } else {
+                    f.chars().count()
+                };
+                Info {
+                    case: case_of(t.at(w.start, w.end).as_bytes(), f.as_bytes()),
+                    flags,
+                    chars,
+                }
             })
             .collect();
         let case = info.iter().map(|i| i.case).collect();
@@ -209,7 +241,10 @@ impl<'t, 'a> Words<'t, 'a> {
     pub(crate) fn suffix(&self, i: usize, f: u8) -> bool {
         let v = *self.sfx[i].get_or_init(|| {
             let w = self.fold(i);
-            let ends = |list: &[&str], min_extra: usize| list.iter().any(|x| w.ends_with(x) && w.len() >= x.len() + min_extra);
+            let ends = |list: &[&str], min_extra: usize| {
+                list.iter()
+                    .any(|x| w.ends_with(x) && w.len() >= x.len() + min_extra)
+            };
             let mut v = 0;
             if ends(lex::NOUN_SUFFIXES, 0) {
                 v |= S_NOUN;
@@ -238,7 +273,9 @@ impl<'t, 'a> Words<'t, 'a> {
         self.t.at(self.t.words[i].end, self.t.words[i + 1].start)
     }
     pub(crate) fn space(&self, i: usize) -> bool {
-        i + 1 < self.n() && self.t.words[i + 1].start == self.t.words[i].end + 1 && self.gap(i) == " "
+        i + 1 < self.n()
+            && self.t.words[i + 1].start == self.t.words[i].end + 1
+            && self.gap(i) == " "
     }
     pub(crate) fn char_len(&self, i: usize) -> usize {
         self.info[i].chars
@@ -270,7 +307,9 @@ impl<'t, 'a> Words<'t, 'a> {
                 && !self.has(i, LOWER_STOP | OFFICE)
                 && !self.institution_like(i);
         }
-        matches!(self.case[i], Case::Cap | Case::Upper) && !self.has(i, STOP | OFFICE) && !self.institution_like(i)
+        matches!(self.case[i], Case::Cap | Case::Upper)
+            && !self.has(i, STOP | OFFICE)
+            && !self.institution_like(i)
     }
     pub(crate) fn noun_like(&self, i: usize) -> bool {
         self.suffix(i, S_NOUN)
@@ -294,13 +333,20 @@ impl<'t, 'a> Words<'t, 'a> {
             && self.surname_ok(i + 1, false)
             && !self.noun_like(i + 1)
             && !self.role_cue(i + 1)
-            && !(self.space(i + 1) && i + 2 < self.n() && self.case[i + 2] == Case::Cap && !self.has(i + 2, STOP))
+            && !(self.space(i + 1)
+                && i + 2 < self.n()
+                && self.case[i + 2] == Case::Cap
+                && !self.has(i + 2, STOP))
     }
     pub(crate) fn is_initial(&self, i: usize) -> bool {
         i < self.n()
             && self.char_len(i) == 1
             && self.case[i] != Case::Lower
-            && self.t.at(self.t.words[i].start, self.t.words[i].end).chars().all(char::is_uppercase)
+            && self
+                .t
+                .at(self.t.words[i].start, self.t.words[i].end)
+                .chars()
+                .all(char::is_uppercase)
             && self.gap(i).starts_with('.')
     }
     pub(crate) fn dotted(&self, i: usize) -> bool {

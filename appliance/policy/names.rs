@@ -21,8 +21,12 @@ use super::types::Category;
 
 /// MRZ name field `NACHNAME<<VORNAME<VORNAME2` (ICAO Doc 9303 Part 3).
 #[allow(clippy::expect_used)] // constant pattern, covered by tests
-static MRZ_NAME: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?:^|[^A-Z<])(?:P<D|I<D|IDD|ID<)?<*([A-Z]{2,}(?:<[A-Z]{2,})*<<[A-Z]{2,}(?:<[A-Z]{2,})*)").expect("mrz name"));
+static MRZ_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?:^|[^A-Z<])(?:P<D|I<D|IDD|ID<)?<*([A-Z]{2,}(?:<[A-Z]{2,})*<<[A-Z]{2,}(?:<[A-Z]{2,})*)",
+    )
+    .expect("mrz name")
+});
 
 /// Appends PERSON hits of `t` to `out`.
 pub(crate) fn detect(t: &Text<'_>, out: &mut Vec<Hit>) {
@@ -37,7 +41,8 @@ pub(crate) fn detect(t: &Text<'_>, out: &mut Vec<Hit>) {
         // one only with a capitalised or given-name successor (pairs, surname-first) or as
         // an initial.
         if flags == 0 {
-            let next_interesting = i + 1 < n && (ws.case[i + 1] != Case::Lower || ws.info[i + 1].flags & GIVEN != 0);
+            let next_interesting =
+                i + 1 < n && (ws.case[i + 1] != Case::Lower || ws.info[i + 1].flags & GIVEN != 0);
             if c == Case::Lower || (!next_interesting && ws.char_len(i) > 1) {
                 i += 1;
                 continue;
@@ -48,7 +53,11 @@ pub(crate) fn detect(t: &Text<'_>, out: &mut Vec<Hit>) {
         // Salutation + name.
         if ws.has(i, SALUT) && c != Case::Other {
             let short = f == "hr" || f == "fr";
-            let ok_gap = if short { ws.gap(i) == ". " } else { ws.space(i) };
+            let ok_gap = if short {
+                ws.gap(i) == ". "
+            } else {
+                ws.space(i)
+            };
             if ok_gap && i + 1 < n {
                 let lower = ws.case[i + 1] == Case::Lower;
                 if let Some((a, mut b)) = ws.name_after(i + 1, lower) {
@@ -67,7 +76,10 @@ pub(crate) fn detect(t: &Text<'_>, out: &mut Vec<Hit>) {
             }
         }
         // Form fields: `Nachname: Müller`.
-        if ws.has(i, LABEL) && ws.gap(i).trim_start_matches([' ', '\t']).starts_with(':') && c != Case::Other {
+        if ws.has(i, LABEL)
+            && ws.gap(i).trim_start_matches([' ', '\t']).starts_with(':')
+            && c != Case::Other
+        {
             if let Some((a, b)) = label_value(&ws, i + 1) {
                 found.push((a, b, "person.field_label"));
             }
@@ -75,15 +87,27 @@ pub(crate) fn detect(t: &Text<'_>, out: &mut Vec<Hit>) {
         // User names derived from names: `Nutzer 'aschmidt78'`.
         if ws.has(i, USER) && i + 1 < n {
             let g = ws.gap(i);
-            if g.len() <= 4 && g.chars().all(|ch| " :='\"„“‚‘»«`".contains(ch)) && user_name_like(ws.fold(i + 1)) {
+            if g.len() <= 4
+                && g.chars().all(|ch| " :='\"„“‚‘»«`".contains(ch))
+                && user_name_like(ws.fold(i + 1))
+            {
                 found.push((i + 1, i + 1, "person.user_name"));
             }
         }
         // Role noun or preposition + two capitalised words: `der Gutachter Kolja Brandt`,
         // `für Wilko Berg,`, `ich bin Lorenz Ohm`.
-        if found.len() == before && i > 0 && ws.case[i] == Case::Cap && ws.space(i - 1) && ws.cap_pair(i) {
+        if found.len() == before
+            && i > 0
+            && ws.case[i] == Case::Cap
+            && ws.space(i - 1)
+            && ws.cap_pair(i)
+        {
             let prev = ws.fold(i - 1);
-            let prev2 = if i > 1 && ws.space(i - 2) { ws.fold(i - 2) } else { "" };
+            let prev2 = if i > 1 && ws.space(i - 2) {
+                ws.fold(i - 2)
+            } else {
+                ""
+            };
             let cue = ws.role_cue(i - 1)
                 || ws.has(i - 1, PREP)
                 || (prev == "bin" && prev2 == "ich")
@@ -93,14 +117,27 @@ pub(crate) fn detect(t: &Text<'_>, out: &mut Vec<Hit>) {
             }
         }
         // Role noun + a lone first name: `die Kollegin Maike`, `Sohn Ben`.
-        if found.len() == before && ws.is_given(i, false) && i > 0 && ws.space(i - 1) && ws.role_cue(i - 1) {
+        if found.len() == before
+            && ws.is_given(i, false)
+            && i > 0
+            && ws.space(i - 1)
+            && ws.role_cue(i - 1)
+        {
             found.push((i, i, "person.role_given_name"));
         }
         // Given name(s) + family name, in capitalised or lower-case text.
         if found.len() == before {
             let lower = c == Case::Lower;
             if let Some(e) = ws.chain(i, lower) {
-                found.push((i, e, if lower { "person.lowercase" } else { "person.given_name" }));
+                found.push((
+                    i,
+                    e,
+                    if lower {
+                        "person.lowercase"
+                    } else {
+                        "person.given_name"
+                    },
+                ));
             }
         }
         // Surname-first: `WEIDENFELLER, BASTIAN`, `Müller; Anna`.
@@ -113,7 +150,10 @@ pub(crate) fn detect(t: &Text<'_>, out: &mut Vec<Hit>) {
             if ws.is_initial(j) {
                 j += 1;
             }
-            if (ws.gap(j - 1) == ". " || ws.gap(j - 1) == ".") && ws.surname_ok(j, false) && ws.case[j] == Case::Cap {
+            if (ws.gap(j - 1) == ". " || ws.gap(j - 1) == ".")
+                && ws.surname_ok(j, false)
+                && ws.case[j] == Case::Cap
+            {
                 found.push((i, j, "person.initial"));
             }
         }
@@ -139,8 +179,11 @@ pub(crate) fn detect(t: &Text<'_>, out: &mut Vec<Hit>) {
         }
     }
     // Merge overlapping spans (several rules often fire on one name).
-    let mut spans: Vec<(usize, usize, &'static str)> =
-        found.into_iter().map(|(a, b, d)| (t.words[a].start, t.words[b].end, d)).chain(extra).collect();
+    let mut spans: Vec<(usize, usize, &'static str)> = found
+        .into_iter()
+        .map(|(a, b, d)| (t.words[a].start, t.words[b].end, d))
+        .chain(extra)
+        .collect();
     spans.sort_by_key(|&(s, e, _)| (s, std::cmp::Reverse(e)));
     let mut merged: Vec<(usize, usize, &'static str)> = Vec::with_capacity(spans.len());
     for (s, e, d) in spans {
@@ -154,7 +197,11 @@ pub(crate) fn detect(t: &Text<'_>, out: &mut Vec<Hit>) {
     // ASCII tokens with digits that contain such a family name.
     let mut surnames: Vec<String> = merged
         .iter()
-        .filter_map(|&(s, e, _)| t.fold_of(s, e).split(|c: char| !c.is_alphabetic()).rfind(|w| w.chars().count() >= 5))
+        .filter_map(|&(s, e, _)| {
+            t.fold_of(s, e)
+                .split(|c: char| !c.is_alphabetic())
+                .rfind(|w| w.chars().count() >= 5)
+        })
         .map(transliterate)
         .collect();
     surnames.sort_unstable();
@@ -165,7 +212,8 @@ pub(crate) fn detect(t: &Text<'_>, out: &mut Vec<Hit>) {
             let f = t.fold_of(w.start, w.end);
             let token_ok = f.len() >= 6
                 && f.bytes().any(|b| b.is_ascii_digit())
-                && f.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+                && f.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
             if token_ok
                 && !merged.iter().any(|&(s, e, _)| s < w.end && w.start < e)
                 && surnames.iter().any(|sn| f.contains(sn.as_str()))
@@ -221,14 +269,21 @@ fn surname_first(ws: &Words<'_, '_>, i: usize) -> bool {
 
 fn initial_ok(ws: &Words<'_, '_>, i: usize) -> bool {
     let s = ws.t.words[i].start;
-    if ws.t.prev_char(s).is_some_and(|c| c.is_alphanumeric() || c == '.') {
+    if ws
+        .t
+        .prev_char(s)
+        .is_some_and(|c| c.is_alphanumeric() || c == '.')
+    {
         return false;
     }
     !(i > 0 && ws.has(i - 1, INIT_BLOCK))
 }
 
 fn user_name_like(w: &str) -> bool {
-    if !w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_') {
+    if !w
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_')
+    {
         return false;
     }
     let letters: String = w.chars().filter(char::is_ascii_lowercase).collect();
@@ -239,7 +294,11 @@ fn user_name_like(w: &str) -> bool {
     if letters.len() >= 5 && digits == 2 && trailing_two {
         return true;
     }
-    letters.len() >= 5 && LEX.family.iter().any(|f| f.is_ascii() && letters.contains(f))
+    letters.len() >= 5
+        && LEX
+            .family
+            .iter()
+            .any(|f| f.is_ascii() && letters.contains(f))
 }
 
 /// ASCII form of a folded name as used in user names and mail addresses.
@@ -262,31 +321,38 @@ fn transliterate(w: &str) -> String {
 }
 
 /// Single suppressed names (`true`) and last words of suppressed full names (`false`).
-static SUPPRESSED_WORDS: LazyLock<HashMap<&'static str, bool, BuildHasherDefault<FxLike>>> = LazyLock::new(|| {
-    let mut m: HashMap<&'static str, bool, BuildHasherDefault<FxLike>> = HashMap::default();
-    for s in lex::SUPPRESSED_NAMES {
-        match s.rsplit(' ').next() {
-            Some(last) if s.contains(' ') => {
-                m.entry(last).or_insert(false);
-            }
-            _ => {
-                m.insert(s, true);
+static SUPPRESSED_WORDS: LazyLock<HashMap<&'static str, bool, BuildHasherDefault<FxLike>>> =
+    LazyLock::new(|| {
+        let mut m: HashMap<&'static str, bool, BuildHasherDefault<FxLike>> = HashMap::default();
+        for s in lex::SUPPRESSED_NAMES {
+            match s.rsplit(' ').next() {
+                Some(last) if s.contains(' ') => {
+                    m.entry(last).or_insert(false);
+                }
+                _ => {
+                    m.insert(s, true);
+                }
             }
         }
-    }
-    m
-});
+        m
+    });
 
 fn suppressed(fold: &str) -> bool {
     let mut full_name_candidate = false;
-    for w in fold.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+    for w in fold
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
         match SUPPRESSED_WORDS.get(w) {
             Some(true) => return true,
             Some(false) => full_name_candidate = true,
             None => {}
         }
     }
-    full_name_candidate && lex::SUPPRESSED_NAMES.iter().any(|s| s.contains(' ') && fold.contains(s))
+    full_name_candidate
+        && lex::SUPPRESSED_NAMES
+            .iter()
+            .any(|s| s.contains(' ') && fold.contains(s))
 }
 
 #[cfg(test)]
@@ -303,25 +369,55 @@ mod tests {
     #[test]
     fn salutation_and_given_names() {
         assert_eq!(names("Herr Hagemeister rief an."), vec!["Hagemeister"]);
-        assert_eq!(names("an Herrn Dr. Jonas Albers-Okafor,"), vec!["Jonas Albers-Okafor"]);
-        assert_eq!(names("Antragstellerin Olga Gündoğdu, Im Wiesengrund"), vec!["Olga Gündoğdu"]);
-        assert_eq!(names("Eigentümerin Dr. Anna von Ostenbrück sowie"), vec!["Anna von Ostenbrück"]);
-        assert_eq!(names("das Ehepaar Sven und Greta Lindqvist-Brandt;"), vec!["Sven und Greta Lindqvist-Brandt"]);
-        assert_eq!(names("bitte schreib an zeynep rautenfeld, dass"), vec!["zeynep rautenfeld"]);
+        assert_eq!(
+            names("an Herrn Dr. Jonas Albers-Okafor,"),
+            vec!["Jonas Albers-Okafor"]
+        );
+        assert_eq!(
+            names("Antragstellerin Olga Gündoğdu, Im Wiesengrund"),
+            vec!["Olga Gündoğdu"]
+        );
+        assert_eq!(
+            names("Eigentümerin Dr. Anna von Ostenbrück sowie"),
+            vec!["Anna von Ostenbrück"]
+        );
+        assert_eq!(
+            names("das Ehepaar Sven und Greta Lindqvist-Brandt;"),
+            vec!["Sven und Greta Lindqvist-Brandt"]
+        );
+        assert_eq!(
+            names("bitte schreib an zeynep rautenfeld, dass"),
+            vec!["zeynep rautenfeld"]
+        );
         assert_eq!(names("Hallo herrn petrović,"), vec!["petrović"]);
     }
 
     #[test]
     fn forms_initials_and_user_names() {
-        assert_eq!(names("Inhaber: WEIDENBACH, BASTIAN, geboren"), vec!["WEIDENBACH, BASTIAN"]);
-        assert_eq!(names("Nachname: Petrović\nVorname: Malte\n"), vec!["Petrović", "Malte"]);
+        assert_eq!(
+            names("Inhaber: WEIDENBACH, BASTIAN, geboren"),
+            vec!["WEIDENBACH, BASTIAN"]
+        );
+        assert_eq!(
+            names("Nachname: Petrović\nVorname: Malte\n"),
+            vec!["Petrović", "Malte"]
+        );
         assert_eq!(names("Unterschrift 'M. Ballhorn'."), vec!["M. Ballhorn"]);
-        assert_eq!(names("Nutzer 'gweidenbach78' postet"), vec!["gweidenbach78"]);
+        assert_eq!(
+            names("Nutzer 'gweidenbach78' postet"),
+            vec!["gweidenbach78"]
+        );
         assert!(names("user=antrag4711 src").is_empty());
         assert_eq!(names("Brenner; Yusuf; DE34"), vec!["Brenner; Yusuf"]);
-        assert_eq!(names("P<D<<BRANDSTETT<<LIOBA<MARIE<<<<<<"), vec!["BRANDSTETT<<LIOBA<MARIE"]);
+        assert_eq!(
+            names("P<D<<BRANDSTETT<<LIOBA<MARIE<<<<<<"),
+            vec!["BRANDSTETT<<LIOBA<MARIE"]
+        );
         assert_eq!(names("Die Klientin J. W. bezieht"), vec!["J. W"]);
-        assert_eq!(names("Login-Name nostendorp78 gesperrt, Frau Ostendorp informieren"), vec!["nostendorp78", "Ostendorp"]);
+        assert_eq!(
+            names("Login-Name nostendorp78 gesperrt, Frau Ostendorp informieren"),
+            vec!["nostendorp78", "Ostendorp"]
+        );
         assert_eq!(names("Unsere Kollegin Maike hat Urlaub."), vec!["Maike"]);
     }
 

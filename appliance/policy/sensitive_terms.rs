@@ -11,6 +11,7 @@
 use super::types::Category;
 
 /// Lexicon terms per category.
+#[rustfmt::skip]
 pub(crate) const TERMS: &[(Category, &[&str])] = &[
     (Category::Health, &[
         "~diagnose*", "~diagnostiziert", "~befund*", "~attest*", "~arztbrief*", "~au-bescheinigung*",
@@ -109,6 +110,7 @@ pub(crate) const TERMS: &[(Category, &[&str])] = &[
 ];
 
 /// Extended words that a wildcard term must not report (exact, or prefix when ending in `*`).
+#[rustfmt::skip]
 pub(crate) const EXCLUDE: &[&str] = &[
     "verkehrsbehinderung*", "baustellenbehinderung*", "infektionsschutz*", "krankheitsvertretung*", "bemüh*",
     "bemerk*", "bemess*", "bemannt*", "bemängel*", "bemittelt*", "christian*", "christoph*", "transport*",
@@ -119,6 +121,7 @@ pub(crate) const EXCLUDE: &[&str] = &[
 ];
 
 /// Regex terms: (category, pattern, needs person reference).
+#[rustfmt::skip]
 pub(crate) const PATTERNS: &[(Category, &str, bool)] = &[
     (Category::Health, r"GdB[ ]?(?:von[ ])?[0-9]{2,3}", true),
     (Category::Health, r"Merkzeichen[ ]?(?:aG|TBl|Bl|Gl|RF|G|B|H)(?-u:\b)", true),

@@ -41,9 +41,13 @@ pub(crate) struct Text<'a> {
 
 fn special(c: char) -> Option<Option<char>> {
     match c {
-        '\u{00A0}' | '\u{2009}' | '\u{202F}' | '\u{2007}' | '\u{2002}'..='\u{2006}' | '\u{2008}' | '\u{200A}' => {
-            Some(Some(' '))
-        }
+        '\u{00A0}'
+        | '\u{2009}'
+        | '\u{202F}'
+        | '\u{2007}'
+        | '\u{2002}'..='\u{2006}'
+        | '\u{2008}'
+        | '\u{200A}' => Some(Some(' ')),
         '\u{2010}'..='\u{2015}' | '\u{2212}' => Some(Some('-')),
         '\u{200B}'..='\u{200D}' | '\u{FEFF}' | '\u{00AD}' => Some(None),
         _ => None,
@@ -97,7 +101,10 @@ impl<'a> Text<'a> {
     /// own size limit is far below that).
     pub(crate) fn new(orig: &'a str) -> Result<Self, PolicyError> {
         if orig.len() >= u32::MAX as usize {
-            return Err(PolicyError::InputTooLarge { len: orig.len(), max: u32::MAX as usize - 1 });
+            return Err(PolicyError::InputTooLarge {
+                len: orig.len(),
+                max: u32::MAX as usize - 1,
+            });
         }
         let (norm, map) = if needs_normalisation(orig) {
             let (n, m) = normalise(orig);
@@ -108,9 +115,23 @@ impl<'a> Text<'a> {
         let fold = fold_same_len(&norm);
         let (words, digit_starts, marks) = tokenize(&norm);
         let mut line_starts = vec![0];
-        line_starts.extend(marks.iter().filter(|&&i| norm.as_bytes()[i] == b'\n').map(|&i| i + 1));
+        line_starts.extend(
+            marks
+                .iter()
+                .filter(|&&i| norm.as_bytes()[i] == b'\n')
+                .map(|&i| i + 1),
+        );
         let sent_starts = sentence_starts(&norm, &words, &marks);
-        Ok(Text { orig, norm, fold, map, words, digit_starts, line_starts, sent_starts })
+        Ok(Text {
+            orig,
+            norm,
+            fold,
+            map,
+            words,
+            digit_starts,
+            line_starts,
+            sent_starts,
+        })
     }
 
     /// Maps a span of `norm` back to the caller's input. Errors if the map is inconsistent
@@ -125,7 +146,11 @@ impl<'a> Text<'a> {
                 (m[start].0 as usize, m[end - 1].1 as usize)
             }
         };
-        if s >= e || e > self.orig.len() || !self.orig.is_char_boundary(s) || !self.orig.is_char_boundary(e) {
+        if s >= e
+            || e > self.orig.len()
+            || !self.orig.is_char_boundary(s)
+            || !self.orig.is_char_boundary(e)
+        {
             return Err(PolicyError::Internal("span does not map onto the input"));
         }
         Ok((s, e))
@@ -148,22 +173,34 @@ impl<'a> Text<'a> {
 
     /// Index of the line containing byte `i`.
     pub(crate) fn line_of(&self, i: usize) -> usize {
-        self.line_starts.partition_point(|&s| s <= i).saturating_sub(1)
+        self.line_starts
+            .partition_point(|&s| s <= i)
+            .saturating_sub(1)
     }
 
     /// Byte range of line `l` (without its newline).
     pub(crate) fn line_range(&self, l: usize) -> (usize, usize) {
         let l = l.min(self.line_starts.len() - 1);
         let s = self.line_starts[l];
-        let e = self.line_starts.get(l + 1).map_or(self.norm.len(), |&n| n - 1);
+        let e = self
+            .line_starts
+            .get(l + 1)
+            .map_or(self.norm.len(), |&n| n - 1);
         (s, e.max(s))
     }
 
     /// Byte range of the sentence containing byte `i`.
     pub(crate) fn sentence_of(&self, i: usize) -> (usize, usize) {
-        let k = self.sent_starts.partition_point(|&s| s <= i).saturating_sub(1);
+        let k = self
+            .sent_starts
+            .partition_point(|&s| s <= i)
+            .saturating_sub(1);
         let s = self.sent_starts[k];
-        let e = self.sent_starts.get(k + 1).copied().unwrap_or(self.norm.len());
+        let e = self
+            .sent_starts
+            .get(k + 1)
+            .copied()
+            .unwrap_or(self.norm.len());
         (s, e)
     }
 
@@ -191,8 +228,13 @@ impl<'a> Text<'a> {
             (0, self.norm.len())
         } else {
             let w0 = self.word_at_or_after(start).min(self.words.len() - 1);
-            let w1 = self.word_at_or_after(end.saturating_sub(1)).min(self.words.len() - 1);
-            (self.words[w0.saturating_sub(tokens)].start, self.words[(w1 + tokens).min(self.words.len() - 1)].end)
+            let w1 = self
+                .word_at_or_after(end.saturating_sub(1))
+                .min(self.words.len() - 1);
+            (
+                self.words[w0.saturating_sub(tokens)].start,
+                self.words[(w1 + tokens).min(self.words.len() - 1)].end,
+            )
         };
         (ss.min(ls.max(ts)), se.max(le.min(te)))
     }
@@ -260,7 +302,9 @@ fn fold_same_len(s: &str) -> String {
         if i >= b.len() {
             break;
         }
-        let Some(c) = s[i..].chars().next() else { break };
+        let Some(c) = s[i..].chars().next() else {
+            break;
+        };
         let at = i;
         i += c.len_utf8();
         if !c.is_uppercase() {
@@ -339,18 +383,99 @@ fn tokenize(s: &str) -> (Vec<Word>, Vec<usize>, Vec<usize>) {
         i += len;
     }
     if let Some(st) = start {
-        words.push(Word { start: st, end: s.len() });
+        words.push(Word {
+            start: st,
+            end: s.len(),
+        });
     }
     (words, digit_starts, marks)
 }
 
 /// Abbreviations after which a full stop does not end a sentence (compared folded).
+#[rustfmt::skip]
 const ABBREV: &[&str] = &[
-    "abs", "abt", "allg", "anm", "art", "az", "bd", "bspw", "bzgl", "bzw", "ca", "co", "dipl", "dr", "evtl", "fa",
-    "ff", "fr", "gem", "geb", "ggf", "gz", "hr", "hrn", "hrsg", "inkl", "ing", "jur", "kap", "lt", "max", "med",
-    "min", "mio", "mrd", "nr", "nrn", "od", "pkt", "prof", "rer", "nat", "sog", "st", "std", "str", "tel", "tsd",
-    "usw", "vgl", "ziff", "zzgl", "jan", "feb", "mär", "apr", "jun", "jul", "aug", "sep", "sept", "okt", "nov",
-    "dez", "bsp", "lfd", "idnr", "ust", "steuer-nr", "reg", "verh", "wg", "zt", "zb", "ua", "ehem", "gez", "stv", "vors", "beh", "eg", "kfz",
+    "abs",
+    "abt",
+    "allg",
+    "anm",
+    "art",
+    "az",
+    "bd",
+    "bspw",
+    "bzgl",
+    "bzw",
+    "ca",
+    "co",
+    "dipl",
+    "dr",
+    "evtl",
+    "fa",
+    "ff",
+    "fr",
+    "gem",
+    "geb",
+    "ggf",
+    "gz",
+    "hr",
+    "hrn",
+    "hrsg",
+    "inkl",
+    "ing",
+    "jur",
+    "kap",
+    "lt",
+    "max",
+    "med",
+    "min",
+    "mio",
+    "mrd",
+    "nr",
+    "nrn",
+    "od",
+    "pkt",
+    "prof",
+    "rer",
+    "nat",
+    "sog",
+    "st",
+    "std",
+    "str",
+    "tel",
+    "tsd",
+    "usw",
+    "vgl",
+    "ziff",
+    "zzgl",
+    "jan",
+    "feb",
+    "mär",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "okt",
+    "nov",
+    "dez",
+    "bsp",
+    "lfd",
+    "idnr",
+    "ust",
+    "steuer-nr",
+    "reg",
+    "verh",
+    "wg",
+    "zt",
+    "zb",
+    "ua",
+    "ehem",
+    "gez",
+    "stv",
+    "vors",
+    "beh",
+    "eg",
+    "kfz",
 ];
 
 fn sentence_starts(s: &str, words: &[Word], marks: &[usize]) -> Vec<usize> {
@@ -363,7 +488,8 @@ fn sentence_starts(s: &str, words: &[Word], marks: &[usize]) -> Vec<usize> {
             starts.push(i + 1);
         } else if matches!(c, b'.' | b'!' | b'?') {
             let next = b.get(i + 1).copied();
-            if next.is_none_or(|n| n == b' ' || n == b'\t' || n == b'\n' || n == b'"' || n == b'\'') {
+            if next.is_none_or(|n| n == b' ' || n == b'\t' || n == b'\n' || n == b'"' || n == b'\'')
+            {
                 let mut boundary = true;
                 if c == b'.' {
                     while wi < words.len() && words[wi].end <= i {
@@ -374,7 +500,10 @@ fn sentence_starts(s: &str, words: &[Word], marks: &[usize]) -> Vec<usize> {
                         let last = w.rsplit(['-', '.']).next().unwrap_or(w);
                         let short_num = w.len() <= 3 && w.bytes().all(|x| x.is_ascii_digit());
                         let single = last.chars().count() == 1;
-                        let abbr = last.len() <= 9 && ABBREV.iter().any(|a| a.len() == last.len() && a.eq_ignore_ascii_case(last));
+                        let abbr = last.len() <= 9
+                            && ABBREV
+                                .iter()
+                                .any(|a| a.len() == last.len() && a.eq_ignore_ascii_case(last));
                         if short_num || single || abbr {
                             boundary = false;
                         }
@@ -397,7 +526,9 @@ mod tests {
     #[test]
     fn normalisation_maps_back() {
         let input = "IBAN\u{00A0}DE89\u{2009}3704 \u{200B}x \u{2013} ﬁn";
-        let t = Text::new(input).map_err(|_| ()).unwrap_or_else(|_| panic!("text"));
+        let t = Text::new(input)
+            .map_err(|_| ())
+            .unwrap_or_else(|_| panic!("text"));
         assert_eq!(t.s(), "IBAN DE89 3704 x - fin");
         let i = t.s().find("fin").unwrap_or(0);
         let (s, e) = t.to_orig(i, i + 3).unwrap_or((0, 0));
@@ -416,7 +547,8 @@ mod tests {
 
     #[test]
     fn sentences_skip_abbreviations() {
-        let t = Text::new("Frau Dr. Koch, geb. 1.2.1950, kam. Danach ging sie.").unwrap_or_else(|_| panic!("text"));
+        let t = Text::new("Frau Dr. Koch, geb. 1.2.1950, kam. Danach ging sie.")
+            .unwrap_or_else(|_| panic!("text"));
         let (s, e) = t.sentence_of(3);
         assert_eq!(t.at(s, e), "Frau Dr. Koch, geb. 1.2.1950, kam.");
     }
