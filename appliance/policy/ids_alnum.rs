@@ -37,12 +37,17 @@ re!(
     BIC,
     r"(?:BIC|SWIFT|Swift|S\.W\.I\.F\.T\.)(?:[- ]?[Cc]ode)?[ \t]*[:.]?[ \t]*([A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?)"
 );
-re!(VAT, r"(?i)DE[ .-]?[0-9]{3}[ .-]?[0-9]{3}[ .-]?[0-9]{3}");
+// Separators: a space, `.`, `-` or one line break (PDF copies, SPEC 3.2).
+re!(
+    VAT,
+    r"(?i)DE(?:[ .-]|[ \t]*\n[ \t]*)?[0-9]{3}(?:[ .-]|[ \t]*\n[ \t]*)?[0-9]{3}(?:[ .-]|[ \t]*\n[ \t]*)?[0-9]{3}"
+);
 re!(
     RVNR,
-    r"[0-9]{2}[ /-]?[0-9]{6}[ /-]?[A-Za-z][ /-]?[0-9]{2}[ /-]?[0-9]"
+    r"[0-9]{2}(?:[ /-]|[ \t]*\n[ \t]*)?[0-9]{6}(?:[ /-]|[ \t]*\n[ \t]*)?[A-Za-z](?:[ /-]|[ \t]*\n[ \t]*)?[0-9]{2}(?:[ /-]|[ \t]*\n[ \t]*)?[0-9]"
 );
-re!(KVNR, r"[A-Z][0-9]{9}");
+// Letter + 9 digits, printed compact or with single spaces (`A 123 456 780`).
+re!(KVNR, r"[A-Z](?:[ ]?[0-9]){9}");
 re!(DOC_FRONT, r"[CFGHJKLMNPRTVWXY][CFGHJKLMNPRTVWXYZ0-9]{8}");
 re!(MRZ_ID, r"IDD<<([CFGHJKLMNPRTVWXYZ0-9]{9})([0-9])");
 re!(MRZ_PASS, r"([CFGHJK][CFGHJKLMNPRTVWXYZ0-9]{8})([0-9])D<<");
@@ -153,12 +158,13 @@ pub(crate) fn detect(t: &Text<'_>, allow: &HashSet<String>, out: &mut Vec<Hit>) 
         }
     }
     let bytes = s.as_bytes();
-    let vat_w = digit_windows(t, 4, 16, |d| before(t, d, 4).contains("de"));
+    let vat_w = digit_windows(t, 6, 24, |d| before(t, d, 6).contains("de"));
     for (a, b) in find_in_windows(&VAT, s, &vat_w, |a, b| {
         no_alnum_before(t, a) && no_alnum_after(t, b)
     }) {
         let d = digits(&s[a..b]);
-        if vat_de_valid(&d)
+        if s[a..b].matches('\n').count() <= 1
+            && vat_de_valid(&d)
             && !allow.contains(&String::from_utf8_lossy(&alnum_upper(&s[a..b])).into_owned())
         {
             out.push(Hit::new(
@@ -170,7 +176,7 @@ pub(crate) fn detect(t: &Text<'_>, allow: &HashSet<String>, out: &mut Vec<Hit>) 
             ));
         }
     }
-    let rv_w = digit_windows(t, 0, 20, |d| {
+    let rv_w = digit_windows(t, 0, 28, |d| {
         bytes[d..(d + 11).min(bytes.len())]
             .iter()
             .filter(|c| c.is_ascii_digit())
@@ -180,7 +186,7 @@ pub(crate) fn detect(t: &Text<'_>, allow: &HashSet<String>, out: &mut Vec<Hit>) 
     for (a, b) in find_in_windows(&RVNR, s, &rv_w, |a, b| {
         no_alnum_before(t, a) && no_alnum_after(t, b)
     }) {
-        if rvnr_valid(&alnum_upper(&s[a..b])) {
+        if s[a..b].matches('\n').count() <= 1 && rvnr_valid(&alnum_upper(&s[a..b])) {
             out.push(Hit::new(
                 Category::DeRvnr,
                 a,
@@ -190,11 +196,13 @@ pub(crate) fn detect(t: &Text<'_>, allow: &HashSet<String>, out: &mut Vec<Hit>) 
             ));
         }
     }
-    let kv_w = digit_windows(t, 1, 10, |d| d > 0 && upper_at(s, d - 1));
+    let kv_w = digit_windows(t, 2, 14, |d| {
+        (d > 0 && upper_at(s, d - 1)) || (d > 1 && bytes[d - 1] == b' ' && upper_at(s, d - 2))
+    });
     for (a, b) in find_in_windows(&KVNR, s, &kv_w, |a, b| {
         no_alnum_before(t, a) && no_alnum_after(t, b)
     }) {
-        if kvnr_valid(&s.as_bytes()[a..b]) && !has_any(before(t, a, 30), &KVNR_NEGATIVE_AC) {
+        if kvnr_valid(&alnum_upper(&s[a..b])) && !has_any(before(t, a, 30), &KVNR_NEGATIVE_AC) {
             out.push(Hit::new(
                 Category::DeKvnr,
                 a,
@@ -433,6 +441,19 @@ mod tests {
             vec![(Category::DeKvnr, "A123456780".into())]
         );
         assert!(run("Artikel A123456780").is_empty());
+        // Spaced and line-broken forms (SPEC 3.2).
+        assert_eq!(
+            run("KVNR A 123 456 780."),
+            vec![(Category::DeKvnr, "A 123 456 780".into())]
+        );
+        assert_eq!(
+            run("Nr. 15 070649\nC 103"),
+            vec![(Category::DeRvnr, "15 070649\nC 103".into())]
+        );
+        assert_eq!(
+            run("USt-IdNr. DE 136\n695 976"),
+            vec![(Category::DeVatId, "DE 136\n695 976".into())]
+        );
     }
 
     #[test]

@@ -228,7 +228,9 @@ fn cards(t: &Text<'_>, g: &[Group], out: &mut Vec<Hit>) {
         if TEST_PANS.contains(&compact.as_str()) {
             return;
         }
-        if has_any(before(t, ws, 24), &NEGATIVE_LABELS_AC) {
+        // A 13-digit ELSTER Steuernummer can pass Luhn as well: the label decides.
+        let pre = before(t, ws, 24);
+        if has_any(pre, &NEGATIVE_LABELS_AC) || has_any(pre, &TAX_NUMBER_CUES_AC) {
             return;
         }
         out.push(Hit::new(
