@@ -346,4 +346,38 @@ mod tests {
             vec![(Category::DeTaxNumber, "2893073921039".into())]
         );
     }
+    /// One generated number per state (by `tests/fixtures/pii/gen_corpus.py`-style code written
+    /// from SPEC 4.2), in ELSTER-13 and Bescheid layout: guards the state conversions and the
+    /// label rule against card look-alikes (MV's number also passes Luhn).
+    #[test]
+    fn steuernummer_all_states() {
+        let cases = [
+            ("SL", "1040070689168", "040/706/89168"),
+            ("BE", "1118072002156", "18/720/02156"),
+            ("SH", "2139029677047", "39/296/77047"),
+            ("HH", "2270050624670", "70/506/24670"),
+            ("NI", "2376049902480", "76/499/02480"),
+            ("HB", "2430087696846", "30 876 96846"),
+            ("HE", "2659083169949", "059 831 69949"),
+            ("RP", "2766023759881", "66/237/59881"),
+            ("BW", "2873032242269", "73322/42269"),
+            ("BB", "3063061963227", "063/619/63227"),
+            ("ST", "3139044404699", "139/444/04699"),
+            ("SN", "3299098153474", "299/981/53474"),
+            ("MV", "4023083034593", "023/830/34593"),
+            ("TH", "4144039120380", "144/391/20380"),
+            ("NW", "5145066378197", "145/6637/8197"),
+            ("BY", "9177012048158", "177/120/48158"),
+        ];
+        for (state, elster, bescheid) in cases {
+            for v in [elster, bescheid] {
+                let text = format!("Steuernummer {v} der Freiberuflerin.");
+                assert_eq!(
+                    run(&text),
+                    vec![(Category::DeTaxNumber, v.to_string())],
+                    "{state}"
+                );
+            }
+        }
+    }
 }
