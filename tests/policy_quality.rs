@@ -66,26 +66,33 @@ struct Report {
 }
 
 fn load(path: &Path) -> Vec<Item> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .enumerate()
-        .map(|(i, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), i + 1)))
+        .map(|(i, l)| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), i + 1))
+        })
         .collect()
 }
 
 fn evaluate(items: &[Item]) -> Report {
     let debug = std::env::var_os("POLICY_QUALITY_DEBUG").is_some();
-    let detector = Detector::new(&PolicyDetectConfig::default()).unwrap_or_else(|e| panic!("detector: {e}"));
+    let detector =
+        Detector::new(&PolicyDetectConfig::default()).unwrap_or_else(|e| panic!("detector: {e}"));
     let mut per_cat: BTreeMap<Category, Stat> = BTreeMap::new();
     let mut under = Vec::new();
     let (mut over_red, mut red) = (0, 0);
     for item in items {
-        let c = detector.classify(&item.text, None).unwrap_or_else(|e| panic!("{}: {e}", item.id));
+        let c = detector
+            .classify(&item.text, None)
+            .unwrap_or_else(|e| panic!("{}: {e}", item.id));
         // Expected spans.
         let mut used: Vec<(Category, usize, usize)> = Vec::new();
         for e in &item.expected {
-            let cat = Category::from_str(&e.category).unwrap_or_else(|_| panic!("{}: unknown category {}", item.id, e.category));
+            let cat = Category::from_str(&e.category)
+                .unwrap_or_else(|_| panic!("{}: unknown category {}", item.id, e.category));
             let start = item
                 .text
                 .match_indices(e.value.as_str())
@@ -97,7 +104,10 @@ fn evaluate(items: &[Item]) -> Report {
         for &(cat, s, e) in &used {
             let st = per_cat.entry(cat).or_default();
             st.expected += 1;
-            if c.findings.iter().any(|f| f.category == cat && f.start < e && s < f.end) {
+            if c.findings
+                .iter()
+                .any(|f| f.category == cat && f.start < e && s < f.end)
+            {
                 st.found += 1;
             } else if debug {
                 println!("  MISS {} {} {:?}", item.id, cat, &item.text[s..e]);
@@ -106,14 +116,26 @@ fn evaluate(items: &[Item]) -> Report {
         for f in &c.findings {
             let st = per_cat.entry(f.category).or_default();
             st.findings += 1;
-            if used.iter().any(|&(cat, s, e)| cat == f.category && f.start < e && s < f.end) {
+            if used
+                .iter()
+                .any(|&(cat, s, e)| cat == f.category && f.start < e && s < f.end)
+            {
                 st.true_findings += 1;
             } else if debug {
-                println!("  FALSE {} {} {:?} ({})", item.id, f.category, &item.text[f.start..f.end], f.detector);
+                println!(
+                    "  FALSE {} {} {:?} ({})",
+                    item.id,
+                    f.category,
+                    &item.text[f.start..f.end],
+                    f.detector
+                );
             }
         }
         if c.min_zone.is_more_open_than(item.min_zone) {
-            under.push(format!("{} (expected {}, got {})", item.id, item.min_zone, c.min_zone));
+            under.push(format!(
+                "{} (expected {}, got {})",
+                item.id, item.min_zone, c.min_zone
+            ));
         }
         if item.min_zone == Zone::Red {
             red += 1;
@@ -125,7 +147,13 @@ fn evaluate(items: &[Item]) -> Report {
             }
         }
     }
-    Report { per_cat, lines: items.len(), under, over_red, red }
+    Report {
+        per_cat,
+        lines: items.len(),
+        under,
+        over_red,
+        red,
+    }
 }
 
 fn ratio(a: usize, b: usize) -> f64 {
@@ -138,7 +166,10 @@ fn ratio(a: usize, b: usize) -> f64 {
 
 fn print_and_check(name: &str, r: &Report) {
     println!("\n== {name}: {} lines ==", r.lines);
-    println!("{:<22} {:>8} {:>6} {:>7} {:>9} {:>9}", "category", "expected", "found", "recall", "findings", "precision");
+    println!(
+        "{:<22} {:>8} {:>6} {:>7} {:>9} {:>9}",
+        "category", "expected", "found", "recall", "findings", "precision"
+    );
     let mut tot = Stat::default();
     for (cat, s) in &r.per_cat {
         println!(
@@ -155,8 +186,14 @@ fn print_and_check(name: &str, r: &Report) {
         tot.findings += s.findings;
         tot.true_findings += s.true_findings;
     }
-    let (recall, precision) = (ratio(tot.found, tot.expected), ratio(tot.true_findings, tot.findings));
-    println!("{:<22} {:>8} {:>6} {:>7.3} {:>9} {:>9.3}", "TOTAL", tot.expected, tot.found, recall, tot.findings, precision);
+    let (recall, precision) = (
+        ratio(tot.found, tot.expected),
+        ratio(tot.true_findings, tot.findings),
+    );
+    println!(
+        "{:<22} {:>8} {:>6} {:>7.3} {:>9} {:>9.3}",
+        "TOTAL", tot.expected, tot.found, recall, tot.findings, precision
+    );
     println!(
         "zones: under-protected {} ; red items sent inward {}/{} ({:.1} %)",
         r.under.len(),
@@ -166,12 +203,22 @@ fn print_and_check(name: &str, r: &Report) {
     );
     for cat in CHECKSUM {
         if let Some(s) = r.per_cat.get(cat) {
-            assert_eq!(s.found, s.expected, "{name}: recall of checksum identifier {cat} below 100 %");
+            assert_eq!(
+                s.found, s.expected,
+                "{name}: recall of checksum identifier {cat} below 100 %"
+            );
         }
     }
-    assert!(r.under.is_empty(), "{name}: texts allowed into a zone more open than min_zone: {:?}", r.under);
+    assert!(
+        r.under.is_empty(),
+        "{name}: texts allowed into a zone more open than min_zone: {:?}",
+        r.under
+    );
     assert!(recall >= 0.95, "{name}: overall recall {recall:.3} < 0.95");
-    assert!(precision >= 0.90, "{name}: overall precision {precision:.3} < 0.90");
+    assert!(
+        precision >= 0.90,
+        "{name}: overall precision {precision:.3} < 0.90"
+    );
 }
 
 fn manifest_dir() -> PathBuf {
@@ -193,11 +240,18 @@ fn policy_quality_dev_corpus() {
 fn policy_quality_own_corpus() {
     let path = manifest_dir().join("tests/fixtures/pii/corpus-own.jsonl");
     let items = load(&path);
-    assert!(items.len() >= 150, "own corpus has only {} lines", items.len());
+    assert!(
+        items.len() >= 150,
+        "own corpus has only {} lines",
+        items.len()
+    );
     let r = evaluate(&items);
     // Every category of the catalogue is exercised.
     for cat in Category::ALL {
-        assert!(r.per_cat.get(cat).is_some_and(|s| s.expected > 0), "own corpus lacks positives of {cat}");
+        assert!(
+            r.per_cat.get(cat).is_some_and(|s| s.expected > 0),
+            "own corpus lacks positives of {cat}"
+        );
     }
     print_and_check("corpus-own", &r);
 }

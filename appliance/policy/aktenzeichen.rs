@@ -25,13 +25,16 @@ macro_rules! re {
 
 re!(
     LABELLED,
-    r"(?i)(?:az\.?|aktenzeichen|gz\.?|geschäftszeichen|unser zeichen|ihr zeichen|fall(?:-?nr\.?|nummer)?|vorgangs?(?:nummer|-nr\.?|nr\.?)?|kassenzeichen|bescheid-nr\.?|bescheidnummer|personenkonto)[ \t]*[:.]?[ \t]*([0-9]{2}[0-9A-Za-z./-]{3,25})"
+    r"(?:az\.?|aktenzeichen|gz\.?|geschäftszeichen|unser zeichen|ihr zeichen|fall(?:-?nr\.?|nummer)?|vorgangs?(?:nummer|-nr\.?|nr\.?)?|kassenzeichen|bescheid-nr\.?|bescheidnummer|personenkonto)[ \t]*[:.]?[ \t]*([0-9]{2}[0-9a-z./-]{3,25})"
 );
 re!(
     SOCIAL_COURT,
     r"[SL][ ]?[0-9]{1,3}[ ]?(?:AS|SO|AY|KR|KA|P|R|U|AL|SB|EG|KG|VE|BA|VG|VH|VJ)(?:[ ]?-?ER)?[ ]?[0-9]{1,5}/[0-9]{2}(?:[ ]?ER)?"
 );
-re!(COURT, r"[A-Z]?[ ]?[0-9]{1,3}[ ]?[A-Z][A-Za-z]{0,3}[ ]?[0-9]{1,5}/[0-9]{2}(?:[ ]?[A-Z]{1,3}(?-u:\b))?");
+re!(
+    COURT,
+    r"[A-Z]?[ ]?[0-9]{1,3}[ ]?[A-Z][A-Za-z]{0,3}[ ]?[0-9]{1,5}/[0-9]{2}(?:[ ]?[A-Z]{1,3}(?-u:\b))?"
+);
 
 /// A compiled Aktenzeichen pattern from the configuration.
 #[derive(Debug)]
@@ -49,9 +52,12 @@ fn free(c: Option<char>) -> bool {
 /// person.
 pub(crate) fn detect(t: &Text<'_>, custom: &[CustomPattern], out: &mut Vec<Hit>) {
     let s = t.s();
-    for c in captures_bounded(&LABELLED, s, |c| c.get(0).is_some_and(|m| free(t.prev_char(m.start())))) {
+    // Labels are matched on the folded view (same offsets; the pattern is lower case).
+    for c in captures_bounded(&LABELLED, &t.fold, |c| {
+        c.get(0).is_some_and(|m| free(t.prev_char(m.start())))
+    }) {
         let Some(v) = c.get(1) else { continue };
-        let raw = v.as_str();
+        let raw = &s[v.start()..v.end()];
         let trimmed = raw.trim_end_matches(['.', '/', '-']);
         let end = v.start() + trimmed.len();
         if matches!(t.next_char(v.end()), Some('_' | '…')) || s[v.end()..].starts_with("..") {
@@ -61,26 +67,67 @@ pub(crate) fn detect(t: &Text<'_>, custom: &[CustomPattern], out: &mut Vec<Hit>)
             continue;
         }
         let social = ["50", "51", "53"].iter().any(|p| trimmed.starts_with(p))
-            && trimmed.as_bytes().get(2).is_some_and(|b| matches!(b, b'.' | b'/' | b'-' | b' '));
-        let det = if social { "aktenzeichen.social_office" } else { "aktenzeichen.labelled" };
-        out.push(Hit::new(Category::Aktenzeichen, v.start(), end, det, rank::STRUCTURED));
+            && trimmed
+                .as_bytes()
+                .get(2)
+                .is_some_and(|b| matches!(b, b'.' | b'/' | b'-' | b' '));
+        let det = if social {
+            "aktenzeichen.social_office"
+        } else {
+            "aktenzeichen.labelled"
+        };
+        out.push(Hit::new(
+            Category::Aktenzeichen,
+            v.start(),
+            end,
+            det,
+            rank::STRUCTURED,
+        ));
     }
-    let social: Vec<(usize, usize)> =
-        find_bounded(&SOCIAL_COURT, s, |a, b| free(t.prev_char(a)) && free(t.next_char(b))).collect();
+    let social: Vec<(usize, usize)> = find_bounded(&SOCIAL_COURT, s, |a, b| {
+        free(t.prev_char(a)) && free(t.next_char(b))
+    })
+    .collect();
     for &(a, b) in &social {
-        out.push(Hit::new(Category::Aktenzeichen, a, b, "aktenzeichen.social_court", rank::STRUCTURED));
+        out.push(Hit::new(
+            Category::Aktenzeichen,
+            a,
+            b,
+            "aktenzeichen.social_court",
+            rank::STRUCTURED,
+        ));
     }
-    for (a, b) in find_bounded(&COURT, s, |a, b| free(t.prev_char(a)) && free(t.next_char(b))) {
+    for (a, b) in find_bounded(&COURT, s, |a, b| {
+        free(t.prev_char(a)) && free(t.next_char(b))
+    }) {
         if !social.iter().any(|&(x, y)| a < y && x < b) {
-            out.push(Hit::new(Category::Aktenzeichen, a, b, "aktenzeichen.court", rank::STRUCTURED));
+            out.push(Hit::new(
+                Category::Aktenzeichen,
+                a,
+                b,
+                "aktenzeichen.court",
+                rank::STRUCTURED,
+            ));
         }
     }
     for p in custom {
         for m in p.re.captures_iter(s) {
-            let Some(g) = m.get(1).or_else(|| m.get(0)) else { continue };
+            let Some(g) = m.get(1).or_else(|| m.get(0)) else {
+                continue;
+            };
             if g.start() < g.end() {
-                let det = if p.social { "aktenzeichen.social_configured" } else { "aktenzeichen.configured" };
-                out.push(Hit::new(Category::Aktenzeichen, g.start(), g.end(), det, rank::STRUCTURED));
+                let det = if p.social {
+                    "aktenzeichen.social_configured"
+                } else {
+                    "aktenzeichen.configured"
+                };
+                out.push(Hit::new(
+                    Category::Aktenzeichen,
+                    g.start(),
+                    g.end(),
+                    det,
+                    rank::STRUCTURED,
+                ));
             }
         }
     }
@@ -88,7 +135,10 @@ pub(crate) fn detect(t: &Text<'_>, custom: &[CustomPattern], out: &mut Vec<Hit>)
 
 fn is_date(v: &str) -> bool {
     let parts: Vec<&str> = v.split('.').collect();
-    parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()))
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 #[cfg(test)]
@@ -99,15 +149,29 @@ mod tests {
         let t = Text::new(s).unwrap_or_else(|_| panic!("text"));
         let mut out = Vec::new();
         detect(&t, &[], &mut out);
-        out.iter().map(|h| (h.det, s[h.start..h.end].to_string())).collect()
+        out.iter()
+            .map(|h| (h.det, s[h.start..h.end].to_string()))
+            .collect()
     }
 
     #[test]
     fn file_numbers() {
-        assert_eq!(run("Fall 51.2-2024-3265: Das Kind"), vec![("aktenzeichen.social_office", "51.2-2024-3265".into())]);
-        assert_eq!(run("Verfahren S 4 AS 432/22 vor"), vec![("aktenzeichen.social_court", "S 4 AS 432/22".into())]);
-        assert_eq!(run("Az. 61.2-17/2025."), vec![("aktenzeichen.labelled", "61.2-17/2025".into())]);
+        assert_eq!(
+            run("Fall 51.2-2024-3265: Das Kind"),
+            vec![("aktenzeichen.social_office", "51.2-2024-3265".into())]
+        );
+        assert_eq!(
+            run("Verfahren S 4 AS 432/22 vor"),
+            vec![("aktenzeichen.social_court", "S 4 AS 432/22".into())]
+        );
+        assert_eq!(
+            run("Az. 61.2-17/2025."),
+            vec![("aktenzeichen.labelled", "61.2-17/2025".into())]
+        );
         assert!(run("Unser Zeichen: 32.1-____/2025'").is_empty());
-        assert_eq!(run("Urteil 1 BvR 123/20 vom"), vec![("aktenzeichen.court", "1 BvR 123/20".into())]);
+        assert_eq!(
+            run("Urteil 1 BvR 123/20 vom"),
+            vec![("aktenzeichen.court", "1 BvR 123/20".into())]
+        );
     }
 }

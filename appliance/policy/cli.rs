@@ -55,9 +55,16 @@ pub fn run_classify(args: ClassifyArgs) -> anyhow::Result<i32> {
     let cfg = PolicyDetectConfig::default();
     let limit = cfg.max_input_bytes;
     let bytes = read_input(&args.input, limit)?;
-    let text = String::from_utf8(bytes).map_err(|e| anyhow::anyhow!("input is not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "input is not valid UTF-8 (at byte {})",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
     let detector = Detector::new(&cfg).context("building the detector")?;
-    let c = detector.classify(&text, args.declared).context("classifying the input")?;
+    let c = detector
+        .classify(&text, args.declared)
+        .context("classifying the input")?;
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer(&mut out, &json(&c, args.declared)).context("writing JSON")?;
@@ -73,10 +80,16 @@ fn read_input(path: &PathBuf, limit: usize) -> anyhow::Result<Vec<u8>> {
     let mut buf = Vec::new();
     let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
     if path.as_os_str() == "-" {
-        std::io::stdin().lock().take(cap).read_to_end(&mut buf).context("reading standard input")?;
+        std::io::stdin()
+            .lock()
+            .take(cap)
+            .read_to_end(&mut buf)
+            .context("reading standard input")?;
     } else {
         let f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-        f.take(cap).read_to_end(&mut buf).with_context(|| format!("reading {}", path.display()))?;
+        f.take(cap)
+            .read_to_end(&mut buf)
+            .with_context(|| format!("reading {}", path.display()))?;
     }
     if buf.len() > limit {
         anyhow::bail!("input is larger than the detector limit of {limit} bytes");
@@ -94,26 +107,47 @@ fn json(c: &Classification, declared: Option<DataClass>) -> JsonOut {
         findings: c
             .findings
             .iter()
-            .map(|f| JsonFinding { category: f.category.as_str(), start: f.start, end: f.end, detector: f.detector })
+            .map(|f| JsonFinding {
+                category: f.category.as_str(),
+                start: f.start,
+                end: f.end,
+                detector: f.detector,
+            })
             .collect(),
     }
 }
 
-fn write_human(out: &mut impl Write, c: &Classification, declared: Option<DataClass>, text: &str) -> std::io::Result<()> {
+fn write_human(
+    out: &mut impl Write,
+    c: &Classification,
+    declared: Option<DataClass>,
+    text: &str,
+) -> std::io::Result<()> {
     let zones: Vec<&str> = c.allowed_zones.iter().map(|z| z.as_str()).collect();
-    writeln!(out, "effective class: {} ({})", c.effective_class, c.effective_class.label_de())?;
+    writeln!(
+        out,
+        "effective class: {} ({})",
+        c.effective_class,
+        c.effective_class.label_de()
+    )?;
     writeln!(
         out,
         "detected class:  {}{}",
         c.detected_class,
-        declared.map(|d| format!(", declared: {d}")).unwrap_or_default()
+        declared
+            .map(|d| format!(", declared: {d}"))
+            .unwrap_or_default()
     )?;
     writeln!(out, "allowed zones:   {}", zones.join(", "))?;
     writeln!(out, "most open zone:  {}", c.min_zone)?;
     writeln!(out, "findings:        {}", c.findings.len())?;
     for f in &c.findings {
         let line = text[..f.start].matches('\n').count() + 1;
-        let col = text[..f.start].rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        let col = text[..f.start]
+            .rsplit('\n')
+            .next()
+            .map_or(0, |l| l.chars().count())
+            + 1;
         writeln!(
             out,
             "  {:<22} line {line}, col {col}, bytes {}..{}  ({})",
@@ -133,7 +167,9 @@ mod tests {
     #[test]
     fn json_shape() {
         let d = Detector::new(&PolicyDetectConfig::default()).unwrap_or_else(|e| panic!("{e}"));
-        let c = d.classify("Herr Bauer hat angerufen.", None).unwrap_or_else(|e| panic!("{e}"));
+        let c = d
+            .classify("Herr Bauer hat angerufen.", None)
+            .unwrap_or_else(|e| panic!("{e}"));
         let v = serde_json::to_value(json(&c, None)).unwrap_or_default();
         assert_eq!(v["effective_class"], "personal");
         assert_eq!(v["allowed_zones"], serde_json::json!(["green", "yellow"]));

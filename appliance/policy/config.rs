@@ -81,20 +81,34 @@ impl PolicyDetectConfig {
         let mut custom = Vec::with_capacity(self.aktenzeichen_patterns.len());
         for (index, p) in self.aktenzeichen_patterns.iter().enumerate() {
             if p.pattern.len() > 4096 {
-                return Err(PolicyError::InvalidPattern { index, reason: "longer than 4096 bytes".into() });
+                return Err(PolicyError::InvalidPattern {
+                    index,
+                    reason: "longer than 4096 bytes".into(),
+                });
             }
             let re = RegexBuilder::new(&p.pattern)
                 .size_limit(1 << 20)
                 .dfa_size_limit(1 << 21)
                 .build()
-                .map_err(|e| PolicyError::InvalidPattern { index, reason: e.to_string() })?;
+                .map_err(|e| PolicyError::InvalidPattern {
+                    index,
+                    reason: e.to_string(),
+                })?;
             if re.is_match("") {
-                return Err(PolicyError::InvalidPattern { index, reason: "matches the empty string".into() });
+                return Err(PolicyError::InvalidPattern {
+                    index,
+                    reason: "matches the empty string".into(),
+                });
             }
-            custom.push(CustomPattern { re, social: p.social });
+            custom.push(CustomPattern {
+                re,
+                social: p.social,
+            });
         }
         if self.max_input_bytes == 0 {
-            return Err(PolicyError::InvalidConfig("max_input_bytes must be greater than 0"));
+            return Err(PolicyError::InvalidConfig(
+                "max_input_bytes must be greater than 0",
+            ));
         }
         Ok(Compiled {
             custom,
@@ -104,7 +118,11 @@ impl PolicyDetectConfig {
                 .map(|v| String::from_utf8_lossy(&alnum_upper(v)).into_owned())
                 .filter(|v| !v.is_empty())
                 .collect(),
-            functional_domains: self.functional_domains.iter().map(|d| d.trim().to_lowercase()).collect(),
+            functional_domains: self
+                .functional_domains
+                .iter()
+                .map(|d| d.trim().to_lowercase())
+                .collect(),
             max_input_bytes: self.max_input_bytes,
         })
     }
@@ -119,8 +137,12 @@ mod tests {
         let bad: Result<PolicyDetectConfig, _> = serde_json::from_str(r#"{"aktenzeichen": []}"#);
         assert!(bad.is_err());
         let cfg: PolicyDetectConfig =
-            serde_json::from_str(r#"{"aktenzeichen_patterns": [{"pattern": "(unclosed"}]}"#).unwrap_or_default();
-        assert!(matches!(cfg.compile(), Err(PolicyError::InvalidPattern { index: 0, .. })));
+            serde_json::from_str(r#"{"aktenzeichen_patterns": [{"pattern": "(unclosed"}]}"#)
+                .unwrap_or_default();
+        assert!(matches!(
+            cfg.compile(),
+            Err(PolicyError::InvalidPattern { index: 0, .. })
+        ));
         let empty: PolicyDetectConfig = serde_json::from_str("{}").unwrap_or_default();
         assert!(empty.compile().is_ok());
         assert_eq!(empty.max_input_bytes, DEFAULT_MAX_INPUT_BYTES);

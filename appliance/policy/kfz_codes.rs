@@ -5,6 +5,7 @@
 //! Must not: be loaded at run time or used for anything but plate plausibility.
 
 /// Space-separated district codes (upper case, umlauts kept).
+#[rustfmt::skip]
 pub(crate) const CODES: &str = "
 A B C D E F G H J K L M N P R S V W Z
 AA AB AC AE AH AK AM AN AP AS AT AU AW AZ BA BB BC BD BE BF BG BH BI BK BL BM BN BO BR BS BT BZ CB CE CO CR CW DA

@@ -21,6 +21,7 @@ mod hits;
 mod ids_alnum;
 mod ids_numeric;
 mod kfz_codes;
+mod name_words;
 mod names;
 mod names_lexicon;
 mod pipeline;
@@ -118,7 +119,9 @@ impl Detector {
     /// does not compile, is longer than 4 KiB or matches the empty string;
     /// [`PolicyError::InvalidConfig`] for `max_input_bytes == 0`.
     pub fn new(config: &PolicyDetectConfig) -> Result<Self, PolicyError> {
-        Ok(Detector { cfg: config.compile()? })
+        Ok(Detector {
+            cfg: config.compile()?,
+        })
     }
 
     /// Finds personal data, special categories, social data and secrets in `text`.
@@ -130,20 +133,38 @@ impl Detector {
     /// Errors: [`PolicyError::InputTooLarge`] beyond `max_input_bytes`;
     /// [`PolicyError::Internal`] if an invariant fails. Callers fail closed on any error.
     pub fn detect(&self, text: &str) -> Result<Vec<Finding>, PolicyError> {
-        pipeline::detect(&self.cfg, text)
+        // A bug in a rule must not take the request path down or let text through: a panic
+        // becomes an error, and callers fail closed.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pipeline::detect(&self.cfg, text)
+        }))
+        .unwrap_or(Err(PolicyError::Internal("detector panicked")))
     }
 
     /// Classifies `text`: detected class from the findings, effective class =
     /// max(`declared`, detected), the zones that may receive it under the default zone
     /// limits (green `social`, yellow `personal`, red `internal`) and `min_zone`, the most open
     /// of them. Errors as [`Detector::detect`].
-    pub fn classify(&self, text: &str, declared: Option<DataClass>) -> Result<Classification, PolicyError> {
+    pub fn classify(
+        &self,
+        text: &str,
+        declared: Option<DataClass>,
+    ) -> Result<Classification, PolicyError> {
         let findings = self.detect(text)?;
         let detected_class = pipeline::detected_class(&findings);
         let effective_class = declared.map_or(detected_class, |d| d.max(detected_class));
-        let allowed_zones: Vec<Zone> = Zone::ALL.into_iter().filter(|z| z.admits(effective_class)).collect();
+        let allowed_zones: Vec<Zone> = Zone::ALL
+            .into_iter()
+            .filter(|z| z.admits(effective_class))
+            .collect();
         let min_zone = allowed_zones.last().copied().unwrap_or(Zone::Green);
-        Ok(Classification { findings, detected_class, effective_class, allowed_zones, min_zone })
+        Ok(Classification {
+            findings,
+            detected_class,
+            effective_class,
+            allowed_zones,
+            min_zone,
+        })
     }
 }
 
@@ -156,17 +177,28 @@ mod tests {
     }
 
     fn cats(text: &str) -> Vec<&'static str> {
-        det().detect(text).unwrap_or_default().iter().map(|f| f.category.as_str()).collect()
+        det()
+            .detect(text)
+            .unwrap_or_default()
+            .iter()
+            .map(|f| f.category.as_str())
+            .collect()
     }
 
     #[test]
     fn classify_raises_never_lowers() {
         let d = det();
-        let c = d.classify("Bitte die Tagesordnung für den Bauausschuss formatieren.", Some(DataClass::Internal));
+        let c = d.classify(
+            "Bitte die Tagesordnung für den Bauausschuss formatieren.",
+            Some(DataClass::Internal),
+        );
         let c = c.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(c.effective_class, DataClass::Internal);
         assert_eq!(c.min_zone, Zone::Red);
-        let c = d.classify("Frau Marta Gündoğdu, geb. 20.08.1947, beantragt Grundsicherung im Alter.", Some(DataClass::Public));
+        let c = d.classify(
+            "Frau Marta Gündoğdu, geb. 20.08.1947, beantragt Grundsicherung im Alter.",
+            Some(DataClass::Public),
+        );
         let c = c.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(c.effective_class, DataClass::Social);
         assert_eq!(c.allowed_zones, vec![Zone::Green]);
@@ -185,13 +217,103 @@ mod tests {
     #[test]
     fn aggregate_social_text_stays_red() {
         assert!(cats("Im Jahr 2024 bezogen in der Stadt 12.480 Personen Bürgergeld.").is_empty());
-        assert_eq!(cats("Frau Koch bezieht Bürgergeld."), vec!["PERSON", "SOCIAL_DATA"]);
+        assert_eq!(
+            cats("Frau Koch bezieht Bürgergeld."),
+            vec!["PERSON", "SOCIAL_DATA"]
+        );
+    }
+
+    /// Regression guard for slicing bugs: random texts built from the characters the rules
+    /// look at (digits, separators, umlauts, combining marks, MRZ fillers) must never make the
+    /// detector fail.
+    #[test]
+    fn random_texts_never_fail() {
+        const PALETTE: &[&str] = &[
+            "0",
+            "1",
+            "7",
+            "9",
+            " ",
+            "  ",
+            "\n",
+            ".",
+            "-",
+            "/",
+            ":",
+            ";",
+            ",",
+            "@",
+            "<",
+            "(",
+            ")",
+            "+",
+            "A",
+            "D",
+            "E",
+            "K",
+            "X",
+            "Z",
+            "a",
+            "e",
+            "s",
+            "t",
+            "ä",
+            "Ü",
+            "ß",
+            "ğ",
+            "é",
+            "e\u{301}",
+            "\u{00A0}",
+            "\u{2013}",
+            "\u{200B}",
+            "ﬁ",
+            "１",
+            "Herr ",
+            "Frau ",
+            "de",
+            "IBAN ",
+            "geb. ",
+            "Steuer-ID",
+            "SGB ",
+            "straße ",
+            "Kind ",
+            "at",
+        ];
+        let d = det();
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let rounds: usize = std::env::var("POLICY_FUZZ_ROUNDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(300);
+        for _ in 0..rounds {
+            let mut text = String::new();
+            for _ in 0..120 {
+                seed = seed
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                text.push_str(PALETTE[(seed >> 33) as usize % PALETTE.len()]);
+            }
+            let f = d.detect(&text).unwrap_or_else(|e| panic!("{e}"));
+            for x in f {
+                assert!(
+                    x.start < x.end
+                        && text.is_char_boundary(x.start)
+                        && text.is_char_boundary(x.end)
+                );
+            }
+        }
     }
 
     #[test]
     fn too_large_input_is_an_error() {
-        let cfg = PolicyDetectConfig { max_input_bytes: 10, ..PolicyDetectConfig::default() };
+        let cfg = PolicyDetectConfig {
+            max_input_bytes: 10,
+            ..PolicyDetectConfig::default()
+        };
         let d = Detector::new(&cfg).unwrap_or_else(|e| panic!("{e}"));
-        assert!(matches!(d.detect("01234567890"), Err(PolicyError::InputTooLarge { len: 11, max: 10 })));
+        assert!(matches!(
+            d.detect("01234567890"),
+            Err(PolicyError::InputTooLarge { len: 11, max: 10 })
+        ));
     }
 }

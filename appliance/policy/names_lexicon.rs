@@ -8,6 +8,7 @@
 //! in common use, or be loaded from anywhere at run time.
 
 /// Common given names (lower case). Space separated; split once at start-up.
+#[rustfmt::skip]
 pub(crate) const GIVEN_NAMES: &str = "
 aaron abdul abdullah abel abigail achim ada adam adelheid adele adem adnan adrian adriana adrienne agata agathe
 agnes agnieszka ahmad ahmed ahmet aida aileen aisha alba albert alberto albin alena aleksander aleksandra alessandra
@@ -114,12 +115,14 @@ shirin soraya yasaman
 /// Given names that are also common German words or abbreviations; they count as given
 /// names only when capitalised and followed by a capitalised family name, never in the
 /// lower-case rule.
+#[rustfmt::skip]
 pub(crate) const AMBIGUOUS_LOWER: &[&str] = &[
     "can", "elf", "ernst", "frank", "gabe", "heide", "iris", "kai", "mark", "max", "rosa", "rose", "till", "will", "wolf",
     "hagen", "falk", "nur", "mai", "lasse", "hanne", "minna", "silas",
 ];
 
 /// Common family names (lower case), used for user names and surname-first forms.
+#[rustfmt::skip]
 pub(crate) const FAMILY_NAMES: &str = "
 müller schmidt schneider fischer weber meyer wagner becker schulz hoffmann schäfer koch bauer richter klein wolf
 schröder neumann schwarz zimmermann braun krüger hofmann hartmann lange schmitt werner schmitz krause meier lehmann
@@ -143,6 +146,7 @@ mensah diallo traoré kamara
 ";
 
 /// Capitalised words that are never read as family names (lower case).
+#[rustfmt::skip]
 pub(crate) const STOP_WORDS: &str = "
 der die das dem den des ein eine einer eines einem einen und oder aber sowie mit von vom zu zum zur für auf aus bei
 nach vor über unter an am im in ins ist sind war waren hat haben hatte wird werden wurde kann könnte soll sollte muss
@@ -172,6 +176,7 @@ evangelische christliche freiwillige ehrenamtliche
 ";
 
 /// Roles and offices that may follow a salutation instead of a name (lower case).
+#[rustfmt::skip]
 pub(crate) const ROLE_WORDS: &str = "
 bürgermeister bürgermeisterin oberbürgermeister oberbürgermeisterin stadtrat stadträtin ratsmitglied beigeordneter
 beigeordnete dezernent dezernentin amtsleiter amtsleiterin direktor direktorin präsident präsidentin vorsitzender
@@ -185,6 +190,7 @@ gleichstellungsbeauftragte datenschutzbeauftragte datenschutzbeauftragter beauft
 ";
 
 /// Particles inside family names (`von`, `van`, `de`, …).
+#[rustfmt::skip]
 pub(crate) const PARTICLES: &[&str] = &[
     "von", "van", "de", "der", "den", "zu", "vom", "zur", "di", "da", "del", "della", "la", "le", "ten", "ter", "el", "al",
     "bin", "ibn", "mc", "dos", "das", "du",
@@ -193,6 +199,7 @@ pub(crate) const PARTICLES: &[&str] = &[
 /// Specimen and placeholder names and deceased historical figures whose names appear in
 /// street, school and event names (SPEC 3.3); a PERSON hit containing one of these folded
 /// strings is suppressed. Entries with a space must match the whole name.
+#[rustfmt::skip]
 pub(crate) const SUPPRESSED_NAMES: &[&str] = &[
     "mustermann", "musterfrau", "mustermensch", "beethoven", "goethe", "mozart", "adenauer", "bismarck", "einstein",
     "kollwitz", "lindgren", "gutenberg", "humboldt", "bonhoeffer", "stresemann", "luxemburg", "zetkin",
@@ -211,6 +218,7 @@ pub(crate) const SUPPRESSED_NAMES: &[&str] = &[
 
 /// Lower-case words that never follow a given name or salutation as a family name in the
 /// lower-case chat rule (function words and frequent verbs).
+#[rustfmt::skip]
 pub(crate) const LOWER_STOP: &str = "
 der die das dem den des ein eine einer eines einem einen und oder aber sowie mit von vom zu zum zur für auf aus bei
 nach vor über unter an am im in ins ist sind war waren hat haben hatte wird werden wurde kann könnte soll sollte
@@ -221,13 +229,105 @@ kommt kam ruft rief schreibt schrieb sagt sagte fragt fragte möchte will wollte
 wohnt wohnte zieht hier anrufen schreiben sprechen fragen sagen melden antworten informieren einladen
 ";
 
+/// Salutations before a name.
+#[rustfmt::skip]
+pub(crate) const SALUTATIONS: &[&str] = &["herr", "herrn", "frau", "familie", "eheleute", "ehepaar", "fräulein", "hr", "fr"];
+/// Academic titles and degree parts skipped between salutation and name.
+#[rustfmt::skip]
+pub(crate) const TITLES: &[&str] = &[
+    "dr", "prof", "dipl", "ing", "med", "vet", "jur", "rer", "nat", "phil", "pol", "oec", "dent", "habil", "mag",
+];
+/// Form-field labels followed by `:` and a name.
+#[rustfmt::skip]
+pub(crate) const LABELS: &[&str] = &[
+    "name", "nachname", "familienname", "vorname", "vornamen", "geburtsname", "inhaber", "inhaberin", "kontoinhaber",
+    "kontoinhaberin", "antragsteller", "antragstellerin", "empfänger", "empfängerin", "absender", "absenderin",
+    "ansprechpartner", "ansprechpartnerin", "patient", "patientin", "mieter", "mieterin", "schuldner", "schuldnerin",
+    "bewerber", "bewerberin", "teilnehmer", "teilnehmerin", "versicherte", "versicherter", "kläger", "klägerin",
+    "beklagte", "beklagter", "unterzeichner", "unterzeichnerin", "eigentümer", "eigentümerin", "halter", "halterin",
+    "steuerpflichtige", "steuerpflichtiger", "ehemann", "ehefrau", "verstorbene", "verstorbener", "zeuge", "zeugin",
+    "betroffene", "betroffener", "kunde", "kundin", "mitglied", "vertreter", "vertreterin", "bevollmächtigte",
+    "bevollmächtigter", "person", "gast", "zahlungsempfänger", "zahlungsempfängerin", "auftraggeber",
+    "auftraggeberin", "auftragnehmer", "auftragnehmerin", "begünstigte", "begünstigter", "karteninhaber",
+    "karteninhaberin", "versicherungsnehmer", "versicherungsnehmerin", "erziehungsberechtigte",
+    "erziehungsberechtigter", "vertragspartner", "vertragspartnerin", "spender", "spenderin", "ansprechperson",
+    "kontaktperson", "verfasser", "verfasserin", "unterschrift",
+];
+/// Nouns for a person in a role; two capitalised words right after one are a name
+/// (`der Gutachter Kolja Brandt`). Folded; see also `ROLE_SUFFIXES`.
+#[rustfmt::skip]
+pub(crate) const ROLE_CUES: &[&str] = &[
+    "gutachter", "gutachterin", "flüchtling", "geflüchtete", "geflüchteter", "hausmeister", "hausmeisterin",
+    "dozent", "dozentin", "referent", "referentin", "kläger", "klägerin", "beschäftigte", "beschäftigten",
+    "mitarbeiter", "mitarbeiterin", "kollege", "kollegin", "mieter", "mieterin", "vermieter", "vermieterin",
+    "eigentümer", "eigentümerin", "schüler", "schülerin", "student", "studentin", "auszubildende",
+    "auszubildender", "praktikant", "praktikantin", "aushilfe", "saisonkraft", "architekt", "architektin",
+    "ingenieurbüro", "ingenieurbüros", "architekturbüro", "steuerberater", "steuerberaterin", "bürger",
+    "bürgerin", "anwohner", "anwohnerin", "nachbar", "nachbarin", "patient", "patientin", "klient", "klientin",
+    "betroffene", "betroffener", "beschuldigte", "beschuldigter", "zeuge", "zeugin", "schöffe", "schöffin",
+    "ehrenamtliche", "ehrenamtlicher", "fahrer", "fahrerin", "kind", "sohn", "tochter", "mutter", "vater",
+    "ehemann", "ehefrau", "witwe", "witwer", "erbe", "erbin", "verstorbene", "verstorbenen", "verstorbener",
+    "spender", "spenderin", "künstler", "künstlerin", "trainer", "trainerin", "lehrer", "lehrerin", "lehrkraft",
+    "erzieher", "erzieherin", "pflegekraft", "angestellte", "angestellter", "beamtin", "beamter", "pächter",
+    "pächterin", "halter", "halterin", "fahrzeughalter", "fahrzeughalterin", "versicherte", "versicherter",
+    "asylbewerber", "asylbewerberin", "bewohner", "bewohnerin", "interessent", "interessentin", "käufer",
+    "käuferin", "verkäufer", "verkäuferin", "bauherr", "bauherrin", "gastwirt", "gastwirtin", "wirt", "wirtin",
+    "landwirt", "landwirtin", "jubilar", "jubilarin", "preisträger", "preisträgerin", "teilnehmende",
+    "einwohner", "einwohnerin", "rentner", "rentnerin", "arzt", "ärztin", "pfleger", "pflegerin", "dozierende",
+];
+/// Endings of role nouns (`Malermeister`, `Einzelhändler`, `Antragstellerin`, …).
+#[rustfmt::skip]
+pub(crate) const ROLE_SUFFIXES: &[&str] = &[
+    "meister", "meisterin", "händler", "händlerin", "inhaber", "inhaberin", "empfänger", "empfängerin", "helfer",
+    "helferin", "berater", "beraterin", "kandidat", "kandidatin", "unternehmer", "unternehmerin", "führer",
+    "führerin", "steller", "stellerin", "nehmer", "nehmerin", "geber", "geberin", "pflichtige", "pflichtiger",
+    "berechtigte", "berechtigter", "bewerber", "bewerberin", "arbeiter", "arbeiterin", "leiter", "leiterin",
+    "vertreter", "vertreterin", "beauftragte", "beauftragter", "sachverständige", "sachverständiger",
+];
+/// Prepositions before a capitalised name pair (`für Kolja Brandt,`).
+#[rustfmt::skip]
+pub(crate) const PREPOSITIONS: &[&str] = &["für", "von", "an", "bei", "mit", "gegen", "über", "durch", "zwischen", "heiße"];
+/// Endings of abstract nouns; such words are neither given nor family names.
+#[rustfmt::skip]
+pub(crate) const NOUN_SUFFIXES: &[&str] = &["ung", "heit", "keit", "schaft", "tion", "sion", "ität", "ismus", "nisse", "ungen"];
+/// Endings of inflected adjectives (`Offene`, `Städtischen`); such words do not start a name.
+#[rustfmt::skip]
+pub(crate) const ADJECTIVE_SUFFIXES: &[&str] = &["ische", "ischen", "liche", "lichen", "ige", "igen", "ene", "enen", "ale", "alen", "ete", "eten", "ste", "sten"];
+/// Labels of user names.
+#[rustfmt::skip]
+pub(crate) const USER_LABELS: &[&str] = &[
+    "nutzer", "benutzer", "nutzername", "benutzername", "username", "user", "account", "profil", "kennung",
+    "nickname", "pseudonym", "handle", "login", "konto", "login-name", "loginname", "benutzerkennung", "user-id",
+    "userid", "nutzer-id", "nutzerkennung", "anmeldename", "account-name",
+];
+/// Words after which a single capital letter is an item label, not an initial.
+#[rustfmt::skip]
+pub(crate) const INITIAL_BLOCK: &[&str] = &[
+    "anlage", "abschnitt", "teil", "punkt", "gruppe", "typ", "variante", "buchstabe", "stufe", "kategorie", "klasse",
+    "zone", "block", "haus", "gebäude", "raum", "reihe", "modell", "version", "option", "feld", "spalte", "zeile",
+    "linie", "merkzeichen", "anhang", "plan", "seite", "s", "vitamin", "gleis", "halle", "bauteil", "ebene", "tor",
+];
+/// Endings of institution and place words (never family names; `-haus`, `-rath` are).
+#[rustfmt::skip]
+pub(crate) const INSTITUTION_SUFFIXES: &[&str] = &[
+    "straße", "strasse", "amt", "kasse", "stelle", "verwaltung", "behörde", "gericht", "zentrum", "schule", "verein",
+    "bank", "büro", "gesellschaft", "stiftung", "gymnasium", "kita", "allee", "klinik", "kirche", "gemeinde",
+    "partei", "fraktion", "ausschuss", "beirat", "platz",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn lists_are_lower_case() {
-        for list in [GIVEN_NAMES, FAMILY_NAMES, STOP_WORDS, ROLE_WORDS, LOWER_STOP] {
+        for list in [
+            GIVEN_NAMES,
+            FAMILY_NAMES,
+            STOP_WORDS,
+            ROLE_WORDS,
+            LOWER_STOP,
+        ] {
             for w in list.split_whitespace() {
                 assert_eq!(w, w.to_lowercase(), "{w}");
             }

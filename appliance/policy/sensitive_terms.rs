@@ -11,6 +11,7 @@
 use super::types::Category;
 
 /// Lexicon terms per category.
+#[rustfmt::skip]
 pub(crate) const TERMS: &[(Category, &[&str])] = &[
     (Category::Health, &[
         "~diagnose*", "~diagnostiziert", "~befund*", "~attest*", "~arztbrief*", "~au-bescheinigung*",
@@ -41,7 +42,7 @@ pub(crate) const TERMS: &[(Category, &[&str])] = &[
         "evangelisch*", "ev.-luth.", "orthodox*", "muslim", "muslima", "muslime", "muslimin", "muslimisch*",
         "islamisch*", "islam", "jüdisch*", "jude", "jüdin", "juden", "jesidisch*", "jeside*", "buddhist*",
         "hinduist*", "hindu", "zeugen jehovas", "freikirch*", "taufe", "getauft", "kommunion", "erstkommunion",
-        "konfirmation", "firmung", "beschneidung", "muslimische* grabfeld*", "koscher", "halal", "atheist*",
+        "konfirmation", "firmung", "judentum", "beschneidung", "muslimische* grabfeld*", "koscher", "halal", "atheist*",
         "alevit*", "christ", "christin",
     ]),
     (Category::EthnicOrigin, &[
@@ -109,6 +110,7 @@ pub(crate) const TERMS: &[(Category, &[&str])] = &[
 ];
 
 /// Extended words that a wildcard term must not report (exact, or prefix when ending in `*`).
+#[rustfmt::skip]
 pub(crate) const EXCLUDE: &[&str] = &[
     "verkehrsbehinderung*", "baustellenbehinderung*", "infektionsschutz*", "krankheitsvertretung*", "bemüh*",
     "bemerk*", "bemess*", "bemannt*", "bemängel*", "bemittelt*", "christian*", "christoph*", "transport*",
@@ -119,12 +121,13 @@ pub(crate) const EXCLUDE: &[&str] = &[
 ];
 
 /// Regex terms: (category, pattern, needs person reference).
+#[rustfmt::skip]
 pub(crate) const PATTERNS: &[(Category, &str, bool)] = &[
     (Category::Health, r"GdB[ ]?(?:von[ ])?[0-9]{2,3}", true),
     (Category::Health, r"Merkzeichen[ ]?(?:aG|TBl|Bl|Gl|RF|G|B|H)(?-u:\b)", true),
     (Category::Health, r"(?i)Pflegegrad[ ]?[1-5]", true),
     (Category::Health, r"(?i)Pflegestufe[ ]?[0-3]", true),
-    (Category::Health, r"[0-9]{1,2}\.[ ]?(?i:Schwangerschaftswoche|SSW)", true),
+    (Category::Health, r"[0-9]{1,2}\.[ ]?(?:Schwangerschaftswoche|SSW)", true),
     (Category::Health, r"(?i)(?:amts|fach)?ärztliche[nsmr]?[ ](?:Gutachten|Stellungnahme|Bescheinigung)", true),
     (Category::Religion, r"(?i)(?:KiSt|Kirchensteuer(?:merkmal)?)[ :]*(?:rk|ev|ak|lt|rf|fr|is|jd|ib)(?-u:\b)", true),
     (Category::EthnicOrigin, r"Minderheit der [\p{Lu}][\p{L}]+", true),
@@ -149,11 +152,6 @@ pub(crate) const PATTERNS: &[(Category, &str, bool)] = &[
     (
         Category::Confidential,
         r"VS[ ]?[-–]?[ ]?(?:NUR FÜR DEN DIENSTGEBRAUCH|Nur für den Dienstgebrauch|NfD|NFD|VERTRAULICH|Vertraulich|GEHEIM|Geheim|STRENG GEHEIM)",
-        false,
-    ),
-    (
-        Category::Confidential,
-        r"(?m)^[ \t>*#_-]*(?:Streng |STRENG )?(?:Vertraulich|VERTRAULICH|GEHEIM|Geheim)(?:[ \t]*[:!-]|[ \t]*$)",
         false,
     ),
 ];

@@ -89,7 +89,9 @@ impl FromStr for DataClass {
         DataClass::ALL
             .into_iter()
             .find(|c| c.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or(UnknownName { expected: "public, internal, personal, confidential, social" })
+            .ok_or(UnknownName {
+                expected: "public, internal, personal, confidential, social",
+            })
     }
 }
 
@@ -155,7 +157,9 @@ impl FromStr for Zone {
         Zone::ALL
             .into_iter()
             .find(|z| z.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or(UnknownName { expected: "green, yellow, red" })
+            .ok_or(UnknownName {
+                expected: "green, yellow, red",
+            })
     }
 }
 
@@ -329,8 +333,14 @@ mod tests {
         assert!(DataClass::Personal < DataClass::Confidential);
         assert!(DataClass::Confidential < DataClass::Social);
         assert_eq!(DataClass::Social.label_de(), "Sozialdaten");
-        assert_eq!(serde_json::to_string(&DataClass::Personal).ok().as_deref(), Some("\"personal\""));
-        assert_eq!("Confidential".parse::<DataClass>(), Ok(DataClass::Confidential));
+        assert_eq!(
+            serde_json::to_string(&DataClass::Personal).ok().as_deref(),
+            Some("\"personal\"")
+        );
+        assert_eq!(
+            "Confidential".parse::<DataClass>(),
+            Ok(DataClass::Confidential)
+        );
     }
 
     #[test]
@@ -340,16 +350,31 @@ mod tests {
         assert!(!Zone::Yellow.admits(DataClass::Confidential));
         assert!(!Zone::Red.admits(DataClass::Personal));
         assert!(Zone::Red.is_more_open_than(Zone::Yellow));
-        assert_eq!(serde_json::to_string(&Zone::Yellow).ok().as_deref(), Some("\"yellow\""));
+        assert_eq!(
+            serde_json::to_string(&Zone::Yellow).ok().as_deref(),
+            Some("\"yellow\"")
+        );
     }
 
     #[test]
     fn green_only_categories_exceed_yellow() {
         // SPEC section 1: GREEN_ONLY must be refused by yellow and red.
         for c in [
-            "DE_RVNR", "DE_KVNR", "DE_BA_NUMBER", "HEALTH", "ICD10_CODE", "RELIGION", "ETHNIC_ORIGIN",
-            "POLITICAL_OPINION", "UNION_MEMBERSHIP", "SEX_LIFE_ORIENTATION", "BIOMETRIC", "GENETIC",
-            "SOCIAL_DATA", "CRIMINAL_OFFENCE", "CONFIDENTIAL",
+            "DE_RVNR",
+            "DE_KVNR",
+            "DE_BA_NUMBER",
+            "HEALTH",
+            "ICD10_CODE",
+            "RELIGION",
+            "ETHNIC_ORIGIN",
+            "POLITICAL_OPINION",
+            "UNION_MEMBERSHIP",
+            "SEX_LIFE_ORIENTATION",
+            "BIOMETRIC",
+            "GENETIC",
+            "SOCIAL_DATA",
+            "CRIMINAL_OFFENCE",
+            "CONFIDENTIAL",
         ] {
             let cat: Category = c.parse().unwrap_or(Category::Person);
             assert_eq!(cat.as_str(), c);
@@ -357,9 +382,23 @@ mod tests {
             assert!(Zone::Green.admits(cat.data_class()), "{c}");
         }
         for c in [
-            "PERSON", "EMAIL", "PHONE", "ADDRESS", "DATE_OF_BIRTH", "DE_TAX_ID", "DE_TAX_NUMBER", "DE_VAT_ID",
-            "IBAN", "BIC", "CREDIT_CARD", "DE_ID_CARD", "DE_PASSPORT", "DE_KFZ", "IP_ADDRESS",
-            "DE_HANDELSREGISTER", "AKTENZEICHEN",
+            "PERSON",
+            "EMAIL",
+            "PHONE",
+            "ADDRESS",
+            "DATE_OF_BIRTH",
+            "DE_TAX_ID",
+            "DE_TAX_NUMBER",
+            "DE_VAT_ID",
+            "IBAN",
+            "BIC",
+            "CREDIT_CARD",
+            "DE_ID_CARD",
+            "DE_PASSPORT",
+            "DE_KFZ",
+            "IP_ADDRESS",
+            "DE_HANDELSREGISTER",
+            "AKTENZEICHEN",
         ] {
             let cat: Category = c.parse().unwrap_or(Category::Secret);
             assert_eq!(cat.as_str(), c);
