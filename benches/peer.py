@@ -68,7 +68,7 @@ MODEL_ID = "smollm2-135m"
 CONTEXT = 8192
 PARALLEL = 4
 READY_TIMEOUT_S = 180.0  # model load + warm-up of one server
-REQUEST_TIMEOUT_S = 120.0  # any single request
+REQUEST_TIMEOUT_S = 300.0  # any single request (streams: between two chunks)
 TOTAL_BUDGET_S = 1800.0  # the whole measurement phase (--budget); later runs are skipped
 SETTLE_S = 0.3  # pause between runs, so the idle server's spinning threads go to sleep
 
