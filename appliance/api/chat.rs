@@ -87,26 +87,7 @@ pub fn validate(req: ChatCompletionRequest, cap: u32) -> Result<ValidChatRequest
             _ => turns.insert(0, ChatTurn { role: "system".into(), content: tp }),
         }
     }
-    let mut max_tokens = Vec::new();
-    if let Some(v) = req.max_tokens {
-        max_tokens.push(("max_tokens", v));
-    }
-    if let Some(v) = req.max_completion_tokens {
-        max_tokens.push(("max_completion_tokens", v));
-    }
-    let raw = params::Raw {
-        temperature: req.temperature,
-        top_p: req.top_p,
-        top_k: req.top_k,
-        min_p: req.min_p,
-        seed: req.seed,
-        stop: req.stop.as_ref(),
-        presence_penalty: req.presence_penalty,
-        frequency_penalty: req.frequency_penalty,
-        n: req.n,
-        max_tokens,
-    };
-    let (mut params, n) = params::validate(&raw, cap, cap)?;
+    let (mut params, n) = params::validate(&sampling_fields(&req), cap, cap)?;
     params.logprobs = match (req.logprobs.unwrap_or(false), req.top_logprobs) {
         (false, None) => None,
         (false, Some(_)) => return Err(ApiError::invalid("top_logprobs", "'top_logprobs' requires 'logprobs' to be true")),
@@ -171,7 +152,22 @@ fn validate_relayed(req: &ChatCompletionRequest, cap: u32) -> Result<(), ApiErro
     if req.messages.is_empty() {
         return Err(ApiError::invalid("messages", "'messages' must contain at least one message"));
     }
-    let raw = params::Raw {
+    let mut raw = sampling_fields(req);
+    // Token limits are the upstream's business; this box's cap is for green models.
+    raw.max_tokens.clear();
+    params::validate(&raw, cap, cap).map(|_| ())
+}
+
+/// The sampling fields of a chat request, for [`params::validate`].
+fn sampling_fields(req: &ChatCompletionRequest) -> params::Raw<'_> {
+    let mut max_tokens = Vec::new();
+    if let Some(v) = req.max_tokens {
+        max_tokens.push(("max_tokens", v));
+    }
+    if let Some(v) = req.max_completion_tokens {
+        max_tokens.push(("max_completion_tokens", v));
+    }
+    params::Raw {
         temperature: req.temperature,
         top_p: req.top_p,
         top_k: req.top_k,
@@ -181,9 +177,8 @@ fn validate_relayed(req: &ChatCompletionRequest, cap: u32) -> Result<(), ApiErro
         presence_penalty: req.presence_penalty,
         frequency_penalty: req.frequency_penalty,
         n: req.n,
-        max_tokens: Vec::new(),
-    };
-    params::validate(&raw, cap, cap).map(|_| ())
+        max_tokens,
+    }
 }
 
 /// Serves a validated chat request on a green model.

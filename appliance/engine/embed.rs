@@ -35,18 +35,9 @@ struct Inner {
 impl Embedder {
     /// Loads the model and starts its worker thread.
     pub(crate) fn start(cfg: &ModelConfig, queue_depth: usize) -> Result<Embedder, EngineError> {
-        let (model, created) = super::load::load_model(cfg)?;
+        let (model, info) = super::load::load_model(cfg)?;
         let threads = i32::try_from(cfg.threads.unwrap_or_else(super::default_threads)).unwrap_or(1);
-        let per_seq = cfg.context_size / cfg.parallel;
-        let info = ModelInfo {
-            id: cfg.id.clone(),
-            role: cfg.role,
-            created,
-            context_per_sequence: per_seq,
-            parallel: cfg.parallel,
-            n_ctx_train: model.n_ctx_train(),
-            n_embd: u32::try_from(model.n_embd()).unwrap_or(0),
-        };
+        let per_seq = info.context_per_sequence;
         // Pooled embeddings need a whole sequence in one micro-batch.
         let params = LlamaContextParams::default()
             .with_n_ctx(NonZeroU32::new(cfg.context_size))

@@ -55,18 +55,9 @@ struct Job {
 impl Generator {
     /// Loads the model and starts its worker thread.
     pub(crate) fn start(cfg: &ModelConfig, queue_depth: usize) -> Result<Generator, EngineError> {
-        let (model, created) = super::load::load_model(cfg)?;
+        let (model, info) = super::load::load_model(cfg)?;
         let threads = cfg.threads.unwrap_or_else(super::default_threads);
-        let per_seq = cfg.context_size / cfg.parallel;
-        let info = ModelInfo {
-            id: cfg.id.clone(),
-            role: cfg.role,
-            created,
-            context_per_sequence: per_seq,
-            parallel: cfg.parallel,
-            n_ctx_train: model.n_ctx_train(),
-            n_embd: u32::try_from(model.n_embd()).unwrap_or(0),
-        };
+        let per_seq = info.context_per_sequence;
         let params = LlamaContextParams::default()
             .with_n_ctx(NonZeroU32::new(cfg.context_size))
             .with_n_batch(cfg.batch_size)

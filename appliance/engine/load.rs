@@ -8,7 +8,7 @@ use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::LlamaModel;
 use sha2::{Digest, Sha256};
 
-use super::EngineError;
+use super::{EngineError, ModelInfo};
 use crate::config::ModelConfig;
 
 /// SHA-256 of a file as 64 lowercase hex digits (streams the file in 1 MiB blocks).
@@ -29,8 +29,8 @@ pub fn sha256_file(path: &std::path::Path) -> Result<String, std::io::Error> {
     Ok(hex::encode(h.finalize()))
 }
 
-/// Checks the file and loads the model; returns it with the file's mtime (Unix seconds).
-pub(crate) fn load_model(cfg: &ModelConfig) -> Result<(Arc<LlamaModel>, u64), EngineError> {
+/// Checks the file and loads the model; returns it with its public description.
+pub(crate) fn load_model(cfg: &ModelConfig) -> Result<(Arc<LlamaModel>, ModelInfo), EngineError> {
     let err = |reason: String| EngineError::Load { id: cfg.id.clone(), reason };
     let meta = std::fs::metadata(&cfg.path).map_err(|e| err(format!("{}: {e}", cfg.path.display())))?;
     if let Some(want) = &cfg.sha256 {
@@ -43,5 +43,14 @@ pub(crate) fn load_model(cfg: &ModelConfig) -> Result<(Arc<LlamaModel>, u64), En
     let backend = super::backend::backend()?;
     let params = LlamaModelParams::default().with_n_gpu_layers(cfg.gpu_layers);
     let model = LlamaModel::load_from_file(backend, &cfg.path, &params).map_err(|e| err(format!("{}: {e}", cfg.path.display())))?;
-    Ok((Arc::new(model), created))
+    let info = ModelInfo {
+        id: cfg.id.clone(),
+        role: cfg.role,
+        created,
+        context_per_sequence: cfg.context_size / cfg.parallel,
+        parallel: cfg.parallel,
+        n_ctx_train: model.n_ctx_train(),
+        n_embd: u32::try_from(model.n_embd()).unwrap_or(0),
+    };
+    Ok((Arc::new(model), info))
 }
