@@ -261,15 +261,8 @@ impl ChatFormat {
 
     fn chunk(&self, index: u32, delta: Value, logprobs: Option<&[TokenLogprob]>, finish: Option<&str>) -> Value {
         let lp = if self.logprobs { logprobs.map(stream::chat_logprobs) } else { None };
-        let mut c = json!({
-            "id": self.id, "object": "chat.completion.chunk", "created": self.created, "model": self.model,
-            "system_fingerprint": super::fingerprint(),
-            "choices": [{"index": index, "delta": delta, "logprobs": lp, "finish_reason": finish}],
-        });
-        if self.include_usage {
-            c["usage"] = Value::Null;
-        }
-        c
+        let choice = json!({"index": index, "delta": delta, "logprobs": lp, "finish_reason": finish});
+        stream::chunk_envelope(&self.id, "chat.completion.chunk", self.created, &self.model, choice, self.include_usage)
     }
 }
 

@@ -163,15 +163,8 @@ impl TextFormat {
     }
 
     fn chunk(&self, index: u32, text: &str, lp: Value, finish: Option<&str>) -> Value {
-        let mut c = json!({
-            "id": self.id, "object": "text_completion", "created": self.created, "model": self.model,
-            "system_fingerprint": super::fingerprint(),
-            "choices": [{"index": index, "text": text, "logprobs": lp, "finish_reason": finish}],
-        });
-        if self.include_usage {
-            c["usage"] = Value::Null;
-        }
-        c
+        let choice = json!({"index": index, "text": text, "logprobs": lp, "finish_reason": finish});
+        stream::chunk_envelope(&self.id, "text_completion", self.created, &self.model, choice, self.include_usage)
     }
 }
 

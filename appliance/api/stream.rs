@@ -166,3 +166,16 @@ pub(crate) fn chat_logprobs(lps: &[TokenLogprob]) -> Value {
         .collect();
     serde_json::json!({"content": content, "refusal": null})
 }
+
+/// One streamed chunk of `object` (`chat.completion.chunk` or `text_completion`) with a
+/// single choice; `usage: null` is present exactly when the client asked for usage.
+pub(crate) fn chunk_envelope(id: &str, object: &str, created: u64, model: &str, choice: Value, include_usage: bool) -> Value {
+    let mut c = serde_json::json!({
+        "id": id, "object": object, "created": created, "model": model,
+        "system_fingerprint": super::fingerprint(), "choices": [choice],
+    });
+    if include_usage {
+        c["usage"] = Value::Null;
+    }
+    c
+}

@@ -23,3 +23,25 @@ pub(crate) fn backend() -> Result<&'static LlamaBackend, EngineError> {
     let b = LlamaBackend::init().map_err(|e| EngineError::Load { id: String::new(), reason: format!("llama.cpp backend: {e}") })?;
     Ok(BACKEND.get_or_init(|| b))
 }
+
+/// On a worker thread: creates the model's context and reports the outcome on `ready`
+/// (the starting thread waits for it). `None` when creation failed (already reported).
+pub(crate) fn open_context<'m>(
+    model: &'m llama_cpp_2::model::LlamaModel,
+    params: llama_cpp_2::context::params::LlamaContextParams,
+    ready: &std::sync::mpsc::SyncSender<Result<(), EngineError>>,
+) -> Option<llama_cpp_2::context::LlamaContext<'m>> {
+    let created = backend().and_then(|b| {
+        model.new_context(b, params).map_err(|e| EngineError::Load { id: String::new(), reason: format!("cannot create context: {e}") })
+    });
+    match created {
+        Ok(ctx) => {
+            let _ = ready.send(Ok(()));
+            Some(ctx)
+        }
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            None
+        }
+    }
+}

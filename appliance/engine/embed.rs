@@ -123,21 +123,7 @@ fn worker(
     rx: Receiver<(Vec<Vec<LlamaToken>>, Reply)>,
     ready: mpsc::SyncSender<Result<(), EngineError>>,
 ) {
-    let backend = match super::backend::backend() {
-        Ok(b) => b,
-        Err(e) => {
-            let _ = ready.send(Err(e));
-            return;
-        }
-    };
-    let mut ctx = match model.new_context(backend, params) {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = ready.send(Err(EngineError::Load { id: String::new(), reason: format!("cannot create context: {e}") }));
-            return;
-        }
-    };
-    let _ = ready.send(Ok(()));
+    let Some(mut ctx) = super::backend::open_context(&model, params, &ready) else { return };
     let mut batch = LlamaBatch::new(n_batch, 1);
     while let Ok((inputs, reply)) = rx.recv() {
         stats.queued.fetch_sub(1, Ordering::SeqCst);

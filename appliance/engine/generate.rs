@@ -182,22 +182,8 @@ struct Worker {
 
 impl Worker {
     fn run(self, params: LlamaContextParams, rx: Receiver<Job>, ready: mpsc::SyncSender<Result<(), EngineError>>) {
-        let backend = match super::backend::backend() {
-            Ok(b) => b,
-            Err(e) => {
-                let _ = ready.send(Err(e));
-                return;
-            }
-        };
         let model = self.model.clone();
-        let mut ctx = match model.new_context(backend, params) {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = ready.send(Err(EngineError::Load { id: String::new(), reason: format!("cannot create context: {e}") }));
-                return;
-            }
-        };
-        let _ = ready.send(Ok(()));
+        let Some(mut ctx) = super::backend::open_context(&model, params, &ready) else { return };
         self.serve(&mut ctx, &rx);
         log::debug!("generation worker stops");
     }
