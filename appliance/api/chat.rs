@@ -190,6 +190,7 @@ async fn green_chat(st: &AppState, who: &PeerIdentity, start: super::RequestStar
     for i in 0..valid.n {
         let mut p = valid.params.clone();
         p.seed = p.seed.map(|s| s.wrapping_add(i));
+        p.cache_scope = super::cache_scope(who, generator.info().prefix_cache, i);
         gens.push(generator.submit(tokens.clone(), p).map_err(|e| ApiError::from_engine(e, "messages", st.limits.retry_after))?);
     }
     let prompt_tokens = gens.first().map(|g| g.prompt_tokens).unwrap_or(0);
@@ -199,7 +200,8 @@ async fn green_chat(st: &AppState, who: &PeerIdentity, start: super::RequestStar
     }
     let done = stream::collect(gens).await?;
     let completion_tokens = done.iter().map(|c| c.completion_tokens).sum();
-    super::record_green(st, who, start, &valid.model, Usage::new(prompt_tokens, completion_tokens));
+    let usage = Usage::new(prompt_tokens, completion_tokens).with_cached(done.iter().map(|c| c.cached_tokens).sum());
+    super::record_green(st, who, start, &valid.model, usage);
     let choices: Vec<Value> = done
         .into_iter()
         .enumerate()
@@ -215,7 +217,7 @@ async fn green_chat(st: &AppState, who: &PeerIdentity, start: super::RequestStar
     let body = json!({
         "id": fmt.id, "object": "chat.completion", "created": fmt.created, "model": fmt.model,
         "system_fingerprint": super::fingerprint(),
-        "choices": choices, "usage": Usage::new(prompt_tokens, completion_tokens),
+        "choices": choices, "usage": usage,
     });
     Ok(axum::Json(body).into_response())
 }

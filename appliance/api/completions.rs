@@ -101,6 +101,7 @@ async fn green_completions(st: &AppState, who: &PeerIdentity, start: super::Requ
         for i in 0..n {
             let mut p = params.clone();
             p.seed = p.seed.map(|s| s.wrapping_add(i));
+            p.cache_scope = super::cache_scope(who, generator.info().prefix_cache, i);
             let g = generator.submit(tokens.clone(), p).map_err(|e| ApiError::from_engine(e, "prompt", retry))?;
             if i == 0 {
                 prompt_tokens += g.prompt_tokens;
@@ -117,7 +118,8 @@ async fn green_completions(st: &AppState, who: &PeerIdentity, start: super::Requ
     }
     let done = stream::collect(gens).await?;
     let completion_tokens = done.iter().map(|c| c.completion_tokens).sum();
-    super::record_green(st, who, start, &req.model, Usage::new(prompt_tokens, completion_tokens));
+    let usage = Usage::new(prompt_tokens, completion_tokens).with_cached(done.iter().map(|c| c.cached_tokens).sum());
+    super::record_green(st, who, start, &req.model, usage);
     let choices: Vec<Value> = done
         .into_iter()
         .enumerate()
@@ -128,7 +130,7 @@ async fn green_completions(st: &AppState, who: &PeerIdentity, start: super::Requ
         .collect();
     Ok(axum::Json(json!({
         "id": fmt.id, "object": "text_completion", "created": fmt.created, "model": fmt.model,
-        "system_fingerprint": super::fingerprint(), "choices": choices, "usage": Usage::new(prompt_tokens, completion_tokens),
+        "system_fingerprint": super::fingerprint(), "choices": choices, "usage": usage,
     }))
     .into_response())
 }

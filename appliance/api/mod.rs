@@ -140,9 +140,22 @@ pub(crate) fn record_green(st: &AppState, who: &crate::tls::PeerIdentity, start:
         upstream_status: None,
         prompt_tokens: u64::from(usage.prompt_tokens),
         completion_tokens: u64::from(usage.completion_tokens),
-        cached_tokens: 0,
+        cached_tokens: u64::from(usage.prompt_tokens_details.cached_tokens),
         latency_ms: start.elapsed_ms(),
     });
+}
+
+/// The prompt-cache scope of a generation for `who` under the model's `prefix_cache`
+/// setting; only the first choice of a prompt gets one (so `cached_tokens` counts each
+/// prompt once, like `prompt_tokens`).
+pub(crate) fn cache_scope(who: &crate::tls::PeerIdentity, mode: crate::config::PrefixCache, choice: u32) -> Option<String> {
+    use crate::config::PrefixCache;
+    match mode {
+        _ if choice > 0 => None,
+        PrefixCache::Off => None,
+        PrefixCache::User => Some(format!("user:{}/{}", who.department, who.user)),
+        PrefixCache::Department => Some(format!("department:{}", who.department)),
+    }
 }
 
 /// A callback for [`stream::sse`] that records the usage of a green stream.
