@@ -175,7 +175,12 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 Ok(1)
             }
         },
-        Command::Classify(args) => crate::policy::run_classify(args),
+        Command::Classify(args) => {
+            // The server's [policy.detect]; the built-in defaults where the default config
+            // file does not exist (a workstation), an error for a named one that does not.
+            let detect = if cli.config.as_os_str() == config::DEFAULT_PATH && !cli.config.exists() { Default::default() } else { Config::load(&cli.config)?.policy.detect };
+            crate::policy::run_classify(args, &detect)
+        }
         Command::Audit(cmd) => run_audit(&cli.config, cmd),
         Command::Usage(cmd) => run_usage(&cli.config, cmd),
         Command::Pki(cmd) => {
