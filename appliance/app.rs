@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::accounting::{Accounting, Ledger, Meter};
 use crate::engine::Engine;
 use crate::policy::Detector;
+use crate::rag::Rag;
 use crate::relay::Relay;
 use crate::tls::ServerTls;
 
@@ -59,6 +60,20 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
     let depth = cfg.server.queue_depth;
     let engine = tokio::task::spawn_blocking(move || Engine::load(&models, depth)).await.context("model loader panicked")??;
     let relay = Relay::new(&cfg.upstreams).context("setting up upstreams")?;
+    let rag = match &cfg.rag {
+        None => None,
+        Some(r) => {
+            let (c, e, s) = (cfg.clone(), engine.clone(), crate::rag::settings(r, &cfg.server.state_dir));
+            let rag = tokio::task::spawn_blocking(move || -> anyhow::Result<Rag> {
+                let embed = crate::rag::engine_embedder(&c, &e)?;
+                Ok(Rag::open(s, Some(embed))?)
+            })
+            .await
+            .context("RAG store opener panicked")?
+            .context("opening the RAG store ([rag])")?;
+            Some(Arc::new(rag))
+        }
+    };
     let detector = Detector::new(&cfg.policy.detect).context("building the detectors from [policy.detect]")?;
     let state = AppState {
         engine,
@@ -72,6 +87,7 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
                 .context("reading the audit ledger")?
                 .with_retention(cfg.accounting.retention_days.clone(), cfg.policy.default_class),
         ),
+        rag,
     };
     let shutdown = CancellationToken::new();
     let listener = TcpListener::bind(cfg.server.listen).await.with_context(|| format!("binding server.listen {}", cfg.server.listen))?;

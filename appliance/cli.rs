@@ -1,4 +1,4 @@
-//! The command line: `zonegate serve | check-config | pki … | classify …`.
+//! The command line: `zonegate serve | check-config | pki … | classify … | audit … | usage … | rag …`.
 
 use std::path::PathBuf;
 
@@ -38,6 +38,9 @@ pub enum Command {
     /// Usage reports for cost-centre billing.
     #[command(subcommand)]
     Usage(UsageCommand),
+    /// The offline RAG store: ingest, search, list, delete, verify.
+    #[command(subcommand)]
+    Rag(crate::rag::RagCommand),
 }
 
 /// `zonegate usage …`.
@@ -183,6 +186,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Audit(cmd) => run_audit(&cli.config, cmd),
         Command::Usage(cmd) => run_usage(&cli.config, cmd),
+        Command::Rag(cmd) => crate::rag::run_rag(&cli.config, cmd),
         Command::Pki(cmd) => {
             crate::logging::init("warn");
             crate::tls::pki::run_pki(cmd)?;

@@ -16,6 +16,7 @@ pub mod engine;
 pub mod lifecycle;
 pub mod logging;
 pub mod policy;
+pub mod rag;
 pub mod relay;
 pub mod tls;
 

@@ -14,6 +14,7 @@ mod concurrency;
 mod endpoints;
 mod openai_sdk;
 mod policy_quality;
+mod rag_store;
 mod relay;
 mod tls_refusals;
 mod upstream;

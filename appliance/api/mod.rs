@@ -65,6 +65,8 @@ pub struct AppState {
     pub policy: Arc<PolicyConfig>,
     /// Where every request's facts go.
     pub accounting: Arc<Accounting>,
+    /// The offline RAG store; None when `[rag]` is not configured.
+    pub rag: Option<Arc<crate::rag::Rag>>,
 }
 
 /// `system_fingerprint`: identifies the build serving the request.

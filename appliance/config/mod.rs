@@ -7,6 +7,7 @@
 //! open listeners or load models.
 
 mod accounting;
+mod rag;
 mod relay;
 mod validate;
 
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use accounting::{AccountingConfig, BudgetConfig, PriceConfig};
+pub use rag::RagConfig;
 pub use relay::{OnViolation, PolicyConfig, UpstreamConfig, UpstreamModelConfig, ZonePolicyConfig};
 pub use validate::{ConfigError, ConfigProblem};
 
@@ -52,6 +54,9 @@ pub struct Config {
     /// `[logging]`: log level and target.
     #[serde(default)]
     pub logging: LoggingConfig,
+    /// `[rag]`: the offline RAG store (off when absent).
+    #[serde(default)]
+    pub rag: Option<RagConfig>,
 }
 
 /// `[server]` section.
@@ -233,6 +238,9 @@ impl Config {
             }
         };
         fix(&mut self.server.state_dir);
+        if let Some(d) = self.rag.as_mut().and_then(|r| r.dir.as_mut()) {
+            fix(d);
+        }
         fix(&mut self.tls.cert);
         fix(&mut self.tls.key);
         self.tls.client_ca.iter_mut().for_each(fix);

@@ -149,6 +149,7 @@ pub(crate) fn validate(cfg: &Config) -> Result<(), ConfigError> {
         }
     }
     validate_relay(cfg, &ids, add);
+    super::rag::validate(cfg, add);
     for (i, b) in cfg.budgets.iter().enumerate() {
         let k = |f: &str| format!("budgets[{i}].{f}");
         if b.monthly_tokens.is_none() && b.monthly_eur.is_none() {

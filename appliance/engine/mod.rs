@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 pub use embed::Embedder;
 pub use generate::{Generation, Generator};
+pub use load::sha256_file;
 pub use template::{ChatTurn, JSON_OBJECT_GRAMMAR};
 
 use crate::config::{ModelConfig, ModelRole};

@@ -1,0 +1,54 @@
+//! Reciprocal rank fusion (Cormack, Clarke & Büttcher, "Reciprocal Rank Fusion outperforms
+//! Condorcet and individual Rank Learning Methods", SIGIR 2009):
+//! `RRF(d) = Σ_lists 1 / (k + rank_list(d))`, ranks from 1, k = 60.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+/// The paper's constant.
+pub const K: f32 = 60.0;
+
+/// Fuses ranked lists (best first) into one, best first, with each item's RRF score.
+/// Ties keep the order of first appearance (earlier list, better rank).
+pub fn rrf<T: Clone + Eq + Hash>(lists: &[Vec<T>], k: f32) -> Vec<(T, f32)> {
+    let mut score: HashMap<T, (f32, usize)> = HashMap::new();
+    let mut seen = 0usize;
+    for list in lists {
+        for (rank, item) in list.iter().enumerate() {
+            let e = score.entry(item.clone()).or_insert_with(|| {
+                seen += 1;
+                (0.0, seen)
+            });
+            e.0 += 1.0 / (k + rank as f32 + 1.0);
+        }
+    }
+    let mut out: Vec<(T, f32, usize)> = score.into_iter().map(|(t, (s, o))| (t, s, o)).collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.2.cmp(&b.2)));
+    out.into_iter().map(|(t, s, _)| (t, s)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_in_both_lists_win_and_scores_match_the_formula() {
+        let a = vec!["x", "y", "z"];
+        let b = vec!["y", "w"];
+        let f = rrf(&[a, b], K);
+        assert_eq!(f[0].0, "y");
+        assert!((f[0].1 - (1.0 / 62.0 + 1.0 / 61.0)).abs() < 1e-7);
+        assert_eq!(f[1].0, "x");
+        assert!((f[1].1 - 1.0 / 61.0).abs() < 1e-7);
+        // w (rank 2 in b) and z (rank 3 in a): w scores higher.
+        let order: Vec<&str> = f.iter().map(|x| x.0).collect();
+        assert_eq!(order, vec!["y", "x", "w", "z"]);
+    }
+
+    #[test]
+    fn one_list_keeps_its_order() {
+        let f = rrf(&[vec![3, 1, 2]], K);
+        assert_eq!(f.iter().map(|x| x.0).collect::<Vec<_>>(), vec![3, 1, 2]);
+        assert!(rrf::<u8>(&[], K).is_empty());
+    }
+}

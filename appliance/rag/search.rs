@@ -1,0 +1,192 @@
+//! Hybrid search: BM25 and exact cosine per collection, attribute filters applied before
+//! ranking, reciprocal rank fusion, ACL checked before anything is read.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::analyze::Analyzer;
+use super::fuse;
+use super::index::{ChunkRef, CollIndex};
+use super::{Caller, Collection, Document, Hit, Rag, RagError, SearchMode, SearchRequest};
+
+/// Candidates taken from each list before fusion.
+const CANDIDATES: usize = 100;
+
+type Key = (usize, ChunkRef); // (collection position, chunk)
+
+/// The `n` best (ordinal, score) pairs, best first; ties by ordinal.
+fn top(mut s: Vec<(u32, f32)>, n: usize) -> Vec<(u32, f32)> {
+    let cmp = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    if n > 0 && n < s.len() {
+        s.select_nth_unstable_by(n - 1, cmp);
+        s.truncate(n);
+    }
+    s.sort_by(cmp);
+    s
+}
+
+impl Rag {
+    /// The cached index of a collection, built under the write lock (no write in between).
+    async fn index(&self, c: &Collection) -> Result<Arc<CollIndex>, RagError> {
+        if let Some(ix) = self.cache.lock().ok().and_then(|m| m.get(&c.id).cloned()) {
+            return Ok(ix);
+        }
+        // Ingests hold the write lock, so no chunk appears during the build; removals (which
+        // do not take the async lock) bump the generation, and a build that overlapped one is
+        // used for this search only (its hits of removed documents are dropped later).
+        let _w = self.write.lock().await;
+        if let Some(ix) = self.cache.lock().ok().and_then(|m| m.get(&c.id).cloned()) {
+            return Ok(ix);
+        }
+        let gen = self.generation(&c.id);
+        let ix = Arc::new(CollIndex::build(|f| self.store.for_each_chunk(&c.id, f))?);
+        if let Ok(mut m) = self.cache.lock() {
+            if self.generation(&c.id) == gen {
+                m.insert(c.id.clone(), ix.clone());
+            }
+        }
+        Ok(ix)
+    }
+
+    /// Searches the collections of `req` the caller may read.
+    ///
+    /// # Errors
+    /// [`RagError::NotFound`] for a collection that does not exist or the caller may not read
+    /// (the same answer for both), [`RagError::Invalid`] for `max_results` outside 1..=50, an
+    /// empty query or a bad filter, [`RagError::ModelMismatch`] when a collection's vectors
+    /// come from another model, [`RagError::Embedding`], [`RagError::Store`].
+    pub async fn search(&self, caller: &Caller, req: &SearchRequest) -> Result<Vec<Hit>, RagError> {
+        if !(1..=50).contains(&req.max_results) {
+            return Err(RagError::Invalid("max_num_results: use 1 to 50".into()));
+        }
+        if req.query.trim().is_empty() {
+            return Err(RagError::Invalid("query: must not be empty".into()));
+        }
+        if req.collection_ids.is_empty() {
+            return Err(RagError::Invalid("vector_store_ids: name at least one vector store".into()));
+        }
+        if let Some(f) = &req.filter {
+            f.validate().map_err(RagError::Invalid)?;
+        }
+        let mut colls: Vec<Collection> = Vec::new();
+        for id in &req.collection_ids {
+            let c = self.get_collection(caller, id)?;
+            if !colls.iter().any(|x| x.id == c.id) {
+                colls.push(c);
+            }
+        }
+        let want_vec = req.mode != SearchMode::Lexical;
+        let want_lex = req.mode != SearchMode::Vector;
+        let qvec = if want_vec && colls.iter().any(|c| c.chunk_count > 0) {
+            let e = self.embedder()?;
+            for c in &colls {
+                if c.chunk_count > 0 && (c.embedding_model.as_deref() != Some(e.id()) || c.embedding_sha256.as_deref().is_some_and(|s| s != e.sha256())) {
+                    return Err(RagError::ModelMismatch(format!(
+                        "vector store {:?} was embedded with {:?}, the configured model is {:?}",
+                        c.name,
+                        c.embedding_model.as_deref().unwrap_or("?"),
+                        e.id()
+                    )));
+                }
+            }
+            let v = e.embed(std::slice::from_ref(&req.query)).await?;
+            v.into_iter().next()
+        } else {
+            None
+        };
+        let qterms = if want_lex { Analyzer::default().query_terms(&req.query) } else { Vec::new() };
+
+        // Documents (for filters, classes and hit fields), loaded once per document.
+        let mut docs: HashMap<(usize, Arc<str>), Option<Document>> = HashMap::new();
+        let mut lex: Vec<(Key, f32)> = Vec::new();
+        let mut vec: Vec<(Key, f32)> = Vec::new();
+        // Without a filter every candidate is kept, so a partial selection suffices.
+        let limit = if req.filter.is_some() { usize::MAX } else { CANDIDATES };
+        for (ci, c) in colls.iter().enumerate() {
+            if c.chunk_count == 0 {
+                continue;
+            }
+            let ix = self.index(c).await?;
+            let mut keep = |ord: u32| -> Result<Option<Key>, RagError> {
+                let r = &ix.chunks[ord as usize];
+                let d = match docs.get(&(ci, r.file.clone())) {
+                    Some(d) => d.clone(),
+                    None => {
+                        let d = self.store.document(&c.id, &r.file)?;
+                        docs.insert((ci, r.file.clone()), d.clone());
+                        d
+                    }
+                };
+                let ok = d.is_some_and(|d| req.filter.as_ref().is_none_or(|f| f.matches(&d.attributes)));
+                Ok(ok.then(|| (ci, r.clone())))
+            };
+            if want_lex {
+                let s = top(ix.bm25(&qterms), limit);
+                let mut n = 0;
+                for (ord, score) in s {
+                    if n >= CANDIDATES {
+                        break;
+                    }
+                    if let Some(k) = keep(ord)? {
+                        lex.push((k, score));
+                        n += 1;
+                    }
+                }
+            }
+            if let Some(q) = &qvec {
+                let s = top(ix.cosine(q), limit);
+                let mut n = 0;
+                for (ord, score) in s {
+                    if n >= CANDIDATES {
+                        break;
+                    }
+                    if let Some(k) = keep(ord)? {
+                        vec.push((k, score));
+                        n += 1;
+                    }
+                }
+            }
+        }
+        let by_score = |v: &mut Vec<(Key, f32)>| v.sort_by(|a, b| b.1.total_cmp(&a.1));
+        by_score(&mut lex);
+        by_score(&mut vec);
+        lex.truncate(CANDIDATES);
+        vec.truncate(CANDIDATES);
+        let ranked: Vec<(Key, f32)> = match req.mode {
+            SearchMode::Lexical => {
+                let top = lex.first().map_or(1.0, |x| x.1.max(f32::MIN_POSITIVE));
+                lex.into_iter().map(|(k, s)| (k, s / top)).collect()
+            }
+            SearchMode::Vector => vec.into_iter().map(|(k, s)| (k, s.clamp(0.0, 1.0))).collect(),
+            SearchMode::Hybrid => {
+                let lists: Vec<Vec<Key>> = [lex, vec].into_iter().filter(|l| !l.is_empty()).map(|l| l.into_iter().map(|x| x.0).collect()).collect();
+                let best = lists.len() as f32 / (fuse::K + 1.0);
+                fuse::rrf(&lists, fuse::K).into_iter().map(|(k, s)| (k, s / best)).collect()
+            }
+        };
+        let mut hits = Vec::new();
+        for ((ci, r), score) in ranked {
+            if hits.len() >= req.max_results {
+                break;
+            }
+            if req.score_threshold.is_some_and(|t| score < t) {
+                continue;
+            }
+            let c = &colls[ci];
+            let Some(Some(d)) = docs.get(&(ci, r.file.clone())) else { continue };
+            // A chunk replaced since the index was built is skipped, not shown stale.
+            let Some(text) = self.store.chunk_text(&c.id, &r.file, r.idx)? else { continue };
+            hits.push(Hit {
+                collection_id: c.id.clone(),
+                file_id: d.file_id.clone(),
+                source_name: d.source_name.clone(),
+                chunk_index: r.idx,
+                score,
+                text,
+                class: d.class,
+                attributes: d.attributes.clone(),
+            });
+        }
+        Ok(hits)
+    }
+}

@@ -1,0 +1,240 @@
+//! Unit tests of the store facade: ingest, replace, unchanged, ACL, filters, search modes,
+//! model mismatch, verify — with a small deterministic embedding model (below) instead of
+//! llama.cpp, so they run in milliseconds.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::*;
+
+/// A bag-of-words embedding: each analyzer stem hashed into 64 dimensions, L2-normalised.
+/// Texts sharing stems are similar, which is all these tests need.
+pub(crate) struct BagModel {
+    pub id: String,
+}
+
+impl EmbedModel for BagModel {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn sha256(&self) -> &str {
+        "0000000000000000000000000000000000000000000000000000000000000000"
+    }
+    fn count_tokens(&self, text: &str) -> usize {
+        text.split_whitespace().count() + 1
+    }
+    fn max_tokens(&self) -> usize {
+        512
+    }
+    fn embed<'a>(&'a self, texts: &'a [String]) -> EmbedFuture<'a> {
+        Box::pin(async move {
+            let a = analyze::Analyzer::default();
+            Ok(texts
+                .iter()
+                .map(|t| {
+                    let mut v = vec![0f32; 64];
+                    for w in analyze::words(t) {
+                        if let Some(s) = a.stem(w) {
+                            let h = s.bytes().fold(1469598103934665603u64, |h, b| (h ^ u64::from(b)).wrapping_mul(1099511628211));
+                            v[(h % 64) as usize] += 1.0;
+                        }
+                    }
+                    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+                    if n > 0.0 {
+                        v.iter_mut().for_each(|x| *x /= n);
+                    } else {
+                        v[0] = 1.0;
+                    }
+                    v
+                })
+                .collect())
+        })
+    }
+}
+
+pub(crate) fn open_with(dir: &std::path::Path, model: &str) -> Rag {
+    let mut s = RagSettings::new(dir);
+    s.chunk_tokens = 64;
+    s.chunk_overlap_tokens = 8;
+    s.max_file_bytes = 64 * 1024;
+    Rag::open(s, Some(Arc::new(BagModel { id: model.into() }))).expect("store opens")
+}
+
+fn who(user: &str, dep: &str) -> Caller {
+    Caller { user: user.into(), department: dep.into(), admin: false }
+}
+
+fn new_coll(rag: &Rag, name: &str, dep: &str, read: Access, class: DataClass) -> Collection {
+    rag.create_collection(&Caller::system(), NewCollection { name: name.into(), class, owner_department: dep.into(), read, attributes: BTreeMap::new() }).expect("collection")
+}
+
+fn req(ids: &[&str], q: &str, mode: SearchMode) -> SearchRequest {
+    SearchRequest { collection_ids: ids.iter().map(|s| s.to_string()).collect(), query: q.into(), max_results: 5, filter: None, score_threshold: None, mode }
+}
+
+const HUND: &str = "# Hundesteuer\n\nDie Hundesteuer beträgt 90 Euro im Jahr. Blindenhunde sind von der Steuer befreit.\n\n## Anmeldung\n\nHunde werden binnen zwei Wochen beim Steueramt angemeldet.";
+const PARK: &str = "# Bewohnerparken\n\nDen Bewohnerparkausweis beantragen Sie im Bürgerbüro. Er kostet 30 Euro und gilt ein Jahr.";
+const VPN: &str = "IT-Hinweis\n\nDas VPN-Passwort wird alle 90 Tage im Self-Service-Portal geändert. Bei Sperrung hilft der IT-Service unter Durchwahl 4711.";
+
+#[tokio::test]
+async fn ingest_is_idempotent_and_replaces_atomically() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rag = open_with(dir.path(), "bag");
+    let sys = Caller::system();
+    let c = new_coll(&rag, "wissen", "IT", Access::Everyone, DataClass::Internal);
+    let (d, s) = rag.ingest_bytes(&sys, &c.id, "hund.md", HUND.as_bytes(), None, BTreeMap::new()).await.expect("ingest");
+    assert_eq!(s, IngestStatus::Added);
+    assert_eq!(d.class, DataClass::Internal);
+    assert!(d.chunk_count >= 2, "two sections, two chunks: {}", d.chunk_count);
+    let (_, s) = rag.ingest_bytes(&sys, &c.id, "hund.md", HUND.as_bytes(), None, BTreeMap::new()).await.expect("again");
+    assert_eq!(s, IngestStatus::Unchanged);
+    let changed = HUND.replace("90 Euro", "120 Euro");
+    let (d2, s) = rag.ingest_bytes(&sys, &c.id, "hund.md", changed.as_bytes(), None, BTreeMap::new()).await.expect("replace");
+    assert_eq!(s, IngestStatus::Replaced);
+    assert_eq!(d2.file_id, d.file_id, "a replaced document keeps its id");
+    let docs = rag.list_documents(&sys, &c.id).expect("list");
+    assert_eq!(docs.len(), 1);
+    let hits = rag.search(&sys, &req(&[&c.id], "Hundesteuer Euro", SearchMode::Lexical)).await.expect("search");
+    assert!(hits.iter().any(|h| h.text.contains("120 Euro")) && !hits.iter().any(|h| h.text.contains("90 Euro")), "old chunks are gone");
+    let cc = rag.get_collection(&sys, "wissen").expect("by name");
+    assert_eq!((cc.document_count, cc.chunk_count, cc.bytes), (1, u64::from(d2.chunk_count), changed.len() as u64));
+    assert_eq!(cc.embedding_model.as_deref(), Some("bag"));
+    let r = rag.verify().expect("verify");
+    assert!(r.ok(), "{:?}", r.problems);
+    rag.remove_file(&sys, &c.id, &d.file_id).expect("remove");
+    assert!(rag.list_documents(&sys, &c.id).expect("list").is_empty());
+    let r = rag.verify().expect("verify");
+    assert!(r.ok() && r.chunks == 0, "{r:?}");
+}
+
+#[tokio::test]
+async fn unreadable_documents_store_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rag = open_with(dir.path(), "bag");
+    let sys = Caller::system();
+    let c = new_coll(&rag, "w", "IT", Access::Everyone, DataClass::Internal);
+    for (name, data) in [("x.txt", &b"\x00\x01\x02binary"[..]), ("x.pdf", b"%PDF-1.4 garbage"), ("x.docx", b"PK\x03\x04 broken"), ("big.txt", &vec![b'a'; 70 * 1024][..])] {
+        match rag.ingest_bytes(&sys, &c.id, name, data, None, BTreeMap::new()).await {
+            Err(RagError::Unreadable { source_name, reason }) => assert!(source_name == name && !reason.is_empty()),
+            other => panic!("{name}: expected Unreadable, got {other:?}"),
+        }
+    }
+    assert!(rag.list_documents(&sys, &c.id).expect("list").is_empty());
+    assert!(rag.verify().expect("verify").ok());
+    assert!(rag.list_files(&sys).expect("files").is_empty(), "no blob of a failed ingest");
+}
+
+#[tokio::test]
+async fn acl_hides_everything_of_unreadable_collections() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rag = open_with(dir.path(), "bag");
+    let sys = Caller::system();
+    let open = new_coll(&rag, "offen", "Bauamt", Access::Everyone, DataClass::Public);
+    let closed = new_coll(&rag, "sozial", "Sozialamt", Access::Departments(vec!["Jugendamt".into()]), DataClass::Social);
+    rag.ingest_bytes(&sys, &open.id, "park.md", PARK.as_bytes(), None, BTreeMap::new()).await.expect("ingest");
+    let (secret, _) = rag.ingest_bytes(&sys, &closed.id, "hund.md", HUND.as_bytes(), None, BTreeMap::new()).await.expect("ingest");
+    let outsider = who("max", "Ordnungsamt");
+    let reader = who("eva", "Jugendamt");
+    let owner = who("olga", "Sozialamt");
+    // Listing and counts.
+    let names: Vec<String> = rag.list_collections(&outsider).expect("list").into_iter().map(|c| c.name).collect();
+    assert_eq!(names, vec!["offen"]);
+    assert_eq!(rag.list_collections(&reader).expect("list").len(), 2);
+    // By id and by name: NotFound, the same as a collection that does not exist.
+    for id in [closed.id.as_str(), "sozial"] {
+        assert!(matches!(rag.get_collection(&outsider, id), Err(RagError::NotFound(_))));
+        assert!(matches!(rag.list_documents(&outsider, id), Err(RagError::NotFound(_))));
+        assert!(matches!(rag.search(&outsider, &req(&[id], "Hundesteuer", SearchMode::Lexical)).await, Err(RagError::NotFound(_))));
+    }
+    // Search over both: the outsider may not name the closed one at all.
+    assert!(matches!(rag.search(&outsider, &req(&[&open.id, &closed.id], "Hundesteuer", SearchMode::Hybrid)).await, Err(RagError::NotFound(_))));
+    let hits = rag.search(&outsider, &req(&[&open.id], "Hundesteuer Steueramt", SearchMode::Hybrid)).await.expect("search");
+    assert!(hits.iter().all(|h| h.collection_id == open.id));
+    // Files: by id, content, list.
+    assert!(matches!(rag.get_file(&outsider, &secret.file_id), Err(RagError::NotFound(_))));
+    assert!(matches!(rag.file_content(&outsider, &secret.file_id), Err(RagError::NotFound(_))));
+    assert!(rag.list_files(&outsider).expect("files").iter().all(|f| f.id != secret.file_id));
+    assert!(rag.get_file(&reader, &secret.file_id).is_ok(), "a reader of the collection may read its files");
+    assert!(matches!(rag.delete_file(&outsider, &secret.file_id), Err(RagError::NotFound(_))));
+    // Readers find it; only the owner department writes.
+    let hits = rag.search(&reader, &req(&[&closed.id], "Hundesteuer", SearchMode::Lexical)).await.expect("search");
+    assert!(!hits.is_empty() && hits.iter().all(|h| h.class == DataClass::Social));
+    assert!(matches!(rag.remove_file(&reader, &closed.id, &secret.file_id), Err(RagError::Invalid(_))));
+    assert!(matches!(rag.delete_collection(&reader, &closed.id), Err(RagError::Invalid(_))));
+    assert!(matches!(
+        rag.create_collection(&reader, NewCollection { name: "x".into(), class: DataClass::Public, owner_department: "Sozialamt".into(), read: Access::Everyone, attributes: BTreeMap::new() }),
+        Err(RagError::Invalid(_))
+    ));
+    rag.delete_collection(&owner, &closed.id).expect("owner deletes");
+    assert!(rag.verify().expect("verify").ok());
+}
+
+#[tokio::test]
+async fn classes_filters_modes_and_thresholds() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rag = open_with(dir.path(), "bag");
+    let sys = Caller::system();
+    let c = new_coll(&rag, "w", "IT", Access::Everyone, DataClass::Internal);
+    let attrs = |amt: &str, jahr: i64| serde_json::from_value::<BTreeMap<String, serde_json::Value>>(serde_json::json!({"amt": amt, "jahr": jahr})).unwrap_or_default();
+    assert!(matches!(rag.ingest_bytes(&sys, &c.id, "p.md", PARK.as_bytes(), Some(DataClass::Public), attrs("Bauamt", 2022)).await, Err(RagError::Invalid(_))), "looser than the collection");
+    rag.ingest_bytes(&sys, &c.id, "p.md", PARK.as_bytes(), Some(DataClass::Personal), attrs("Bauamt", 2022)).await.expect("stricter is fine");
+    rag.ingest_bytes(&sys, &c.id, "h.md", HUND.as_bytes(), None, attrs("Steueramt", 2024)).await.expect("ingest");
+    rag.ingest_bytes(&sys, &c.id, "v.txt", VPN.as_bytes(), None, attrs("IT", 2024)).await.expect("ingest");
+    for mode in [SearchMode::Hybrid, SearchMode::Lexical, SearchMode::Vector] {
+        let hits = rag.search(&sys, &req(&[&c.id], "Wie melde ich meinen Hund beim Steueramt an?", mode)).await.expect("search");
+        assert_eq!(hits[0].source_name, "h.md", "{mode:?}: {hits:?}");
+        assert!(hits.iter().all(|h| (0.0..=1.0).contains(&h.score)), "{mode:?}");
+        assert!(hits.windows(2).all(|w| w[0].score >= w[1].score), "{mode:?}: best first");
+    }
+    let mut r = req(&[&c.id], "Euro Jahr", SearchMode::Hybrid);
+    r.filter = Some(serde_json::from_value(serde_json::json!({"type": "and", "filters": [{"type": "gte", "key": "jahr", "value": 2023}, {"type": "ne", "key": "amt", "value": "IT"}]})).expect("filter"));
+    let hits = rag.search(&sys, &r).await.expect("search");
+    assert!(!hits.is_empty() && hits.iter().all(|h| h.source_name == "h.md"), "{hits:?}");
+    let p = rag.search(&sys, &req(&[&c.id], "Bewohnerparkausweis", SearchMode::Lexical)).await.expect("search");
+    assert_eq!(p[0].class, DataClass::Personal);
+    assert_eq!(p[0].score, 1.0, "lexical scores are relative to the best");
+    r.filter = None;
+    r.score_threshold = Some(0.995); // (1st, 2nd) scores 0.9919
+    assert!(rag.search(&sys, &r).await.expect("search").len() <= 1, "only a hit first in both lists reaches 1.0");
+    r.max_results = 0;
+    assert!(matches!(rag.search(&sys, &r).await, Err(RagError::Invalid(_))));
+}
+
+#[tokio::test]
+async fn models_are_never_mixed_in_one_collection() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sys = Caller::system();
+    let id = {
+        let rag = open_with(dir.path(), "bag-a");
+        let c = new_coll(&rag, "w", "IT", Access::Everyone, DataClass::Internal);
+        rag.ingest_bytes(&sys, &c.id, "v.txt", VPN.as_bytes(), None, BTreeMap::new()).await.expect("ingest");
+        rag.flush().expect("flush");
+        c.id
+    };
+    let rag = open_with(dir.path(), "bag-b");
+    assert!(matches!(rag.ingest_bytes(&sys, &id, "h.md", HUND.as_bytes(), None, BTreeMap::new()).await, Err(RagError::ModelMismatch(_))));
+    assert!(matches!(rag.search(&sys, &req(&[&id], "VPN", SearchMode::Vector)).await, Err(RagError::ModelMismatch(_))));
+    assert!(!rag.search(&sys, &req(&[&id], "VPN Passwort", SearchMode::Lexical)).await.expect("lexical needs no model").is_empty());
+    assert_eq!(rag.list_documents(&sys, &id).expect("list").len(), 1, "the refused document left nothing");
+}
+
+#[tokio::test]
+async fn uploaded_files_are_added_and_deleted_everywhere() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rag = open_with(dir.path(), "bag");
+    let me = who("jdoe", "IT");
+    let c1 = rag.create_collection(&me, NewCollection { name: "a".into(), class: DataClass::Internal, owner_department: "IT".into(), read: Access::Everyone, attributes: BTreeMap::new() }).expect("c1");
+    let c2 = rag.create_collection(&me, NewCollection { name: "b".into(), class: DataClass::Internal, owner_department: "IT".into(), read: Access::Everyone, attributes: BTreeMap::new() }).expect("c2");
+    let f = rag.put_file(&me, "../etc/vpn.txt", "assistants", VPN.as_bytes()).expect("upload");
+    assert_eq!(f.filename, "vpn.txt", "directories are dropped");
+    assert_eq!(rag.file_content(&me, &f.id).expect("content"), VPN.as_bytes());
+    for c in [&c1, &c2] {
+        let d = rag.add_file(&me, &c.id, &f.id, None, BTreeMap::new()).await.expect("add");
+        assert_eq!((d.file_id.as_str(), d.source_name.as_str()), (f.id.as_str(), "vpn.txt"));
+    }
+    assert!(!rag.search(&me, &req(&[&c1.id, &c2.id], "VPN-Passwort ändern", SearchMode::Hybrid)).await.expect("search").is_empty());
+    rag.delete_file(&me, &f.id).expect("delete");
+    assert!(rag.list_documents(&me, &c1.id).expect("l").is_empty() && rag.list_documents(&me, &c2.id).expect("l").is_empty());
+    assert!(rag.search(&me, &req(&[&c1.id], "VPN", SearchMode::Lexical)).await.expect("search").is_empty());
+    assert!(rag.verify().expect("verify").ok());
+}
