@@ -12,7 +12,7 @@ use super::stream::{self, ChunkFormat};
 use super::tools::{self, ToolMode};
 use super::types::{ChatCompletionRequest, Content, Usage};
 use super::relayed::{self, Relayed};
-use super::retrieval::{self, Grounded, Sources};
+use super::retrieval::{self, Sources};
 use super::{params, AppState};
 use crate::relay::Endpoint;
 use crate::engine::{ChatTurn, FinishReason, SamplingParams, TokenLogprob, JSON_OBJECT_GRAMMAR};
@@ -130,18 +130,19 @@ pub(crate) async fn chat_completions(State(st): State<AppState>, who: PeerIdenti
     let model = raw.get("model").and_then(Value::as_str).unwrap_or_default().to_string();
     let relayed_model = st.relay.model(&model);
     super::check_budget(&st, &who, relayed_model.as_ref().map_or(crate::policy::Zone::Green, |m| m.zone))?;
-    let Grounded { body: raw, sources } = retrieval::ground(&st, &who, raw).await?;
-    let req: ChatCompletionRequest = super::json::from_value(&raw)?;
+    let grounded = retrieval::ground(&st, &who, raw).await?;
+    let req: ChatCompletionRequest = super::json::from_value(&grounded.body)?;
+    let sources = grounded.sources.clone();
     let cap = st.limits.max_tokens_cap;
     let classes = if sources.requested() {
-        let declared = relayed::declared_class(&headers, &raw, st.policy.default_class)?;
+        let declared = relayed::declared_class(&headers, &grounded.body, st.policy.default_class)?;
         Some(super::GreenClasses { declared, effective: declared.max(sources.class()) })
     } else {
         None
     };
     if let Some(m) = relayed_model {
         validate_relayed(&req, cap)?;
-        return match relayed::forward(&st, &who, start, &headers, Endpoint::ChatCompletions, m, raw, &sources).await? {
+        return match relayed::forward(&st, &who, start, &headers, Endpoint::ChatCompletions, m, grounded).await? {
             Relayed::Done(r) => Ok(r),
             Relayed::Reroute(green) => {
                 let mut req = req;

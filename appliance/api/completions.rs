@@ -28,7 +28,7 @@ pub(crate) async fn completions(State(st): State<AppState>, who: PeerIdentity, s
         return green_completions(&st, &who, start, req).await;
     };
     sampling(&req, st.limits.max_tokens_cap)?;
-    match relayed::forward(&st, &who, start, &headers, Endpoint::Completions, m, raw, &super::retrieval::Sources::none()).await? {
+    match relayed::forward(&st, &who, start, &headers, Endpoint::Completions, m, super::retrieval::Grounded::plain(raw)).await? {
         Relayed::Done(r) => Ok(r),
         Relayed::Reroute(green) => {
             let mut req = req;

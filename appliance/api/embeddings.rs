@@ -34,7 +34,7 @@ pub(crate) async fn embeddings(State(st): State<AppState>, who: PeerIdentity, st
     let Some(m) = relayed_model else {
         return green_embeddings(&st, &who, start, req).await.map(IntoResponse::into_response);
     };
-    match relayed::forward(&st, &who, start, &headers, Endpoint::Embeddings, m, raw, &super::retrieval::Sources::none()).await? {
+    match relayed::forward(&st, &who, start, &headers, Endpoint::Embeddings, m, super::retrieval::Grounded::plain(raw)).await? {
         Relayed::Done(r) => Ok(r),
         Relayed::Reroute(_) => Err(ApiError {
             status: axum::http::StatusCode::FORBIDDEN,

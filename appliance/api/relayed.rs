@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use super::error::ApiError;
 use super::json::ApiJson;
-use super::retrieval::Sources;
+use super::retrieval::{Grounded, Sources};
 use super::AppState;
 use crate::accounting::RequestRecord;
 use crate::policy::{self, DataClass, Outcome, Pseudonyms, Restorer, Verdict};
@@ -100,14 +100,16 @@ pub(crate) enum Relayed {
     Reroute(String),
 }
 
-/// Classifies, decides and forwards one request to a relayed model. `sources` is what chat
-/// retrieval put into `body` ([`Sources::none`] elsewhere): its class goes into the decision,
+/// Classifies, decides and forwards one request to a relayed model. Its sources are what chat
+/// retrieval put into the body ([`Grounded::plain`] elsewhere): its class goes into the decision,
 /// its citations into the answer (`annotations`).
 ///
 /// # Errors
 /// 400 for a body that still carries retrieval keys (`file_search` tools,
 /// `metadata.vector_store_ids`): retrieval must run first, and nothing of it may leave the box.
-pub(crate) async fn forward(st: &AppState, who: &PeerIdentity, start: super::RequestStart, headers: &HeaderMap, endpoint: Endpoint, model: RelayedModel, body: Value, sources: &Sources) -> Result<Relayed, ApiError> {
+pub(crate) async fn forward(st: &AppState, who: &PeerIdentity, start: super::RequestStart, headers: &HeaderMap, endpoint: Endpoint, model: RelayedModel, grounded: Grounded) -> Result<Relayed, ApiError> {
+    let Grounded { body, sources } = grounded;
+    let sources = &sources;
     if super::retrieval::has_retrieval_keys(&body) {
         return Err(ApiError::invalid("tools", "file_search and metadata.vector_store_ids are only served by zonegate's own retrieval on chat completions"));
     }

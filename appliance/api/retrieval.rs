@@ -97,13 +97,21 @@ impl Sources {
     }
 }
 
-/// A chat body after retrieval: sources in the system message, retrieval keys removed.
+/// A request body after retrieval: sources in the system message, retrieval keys removed.
+/// The relay takes nothing else ([`super::relayed::forward`]).
 #[derive(Debug)]
 pub(crate) struct Grounded {
     /// The body to validate and serve (or hand to the policy gate).
     pub body: Value,
     /// What was retrieved.
     pub sources: Sources,
+}
+
+impl Grounded {
+    /// A body of an endpoint without retrieval (completions, embeddings).
+    pub(crate) fn plain(body: Value) -> Grounded {
+        Grounded { body, sources: Sources::none() }
+    }
 }
 
 /// The retrieval options of a request.
