@@ -30,7 +30,7 @@ PEER_DIR     := $(CACHE)/peer
 PEER_SRC     := $(PEER_DIR)/llama_cpp_python-$(PEER_VERSION)/vendor/llama.cpp
 PEER_BIN     ?= $(PEER_SRC)/build/bin/llama-server
 
-.PHONY: run test deps test-deps model build pki config venv bench bench-peer peer clippy clean-var image image-test
+.PHONY: run test deps test-deps model build pki config venv bench bench-rag bench-peer peer clippy clean-var image image-test
 
 run: deps model build config
 	@echo
@@ -46,6 +46,11 @@ test: deps test-deps model venv
 	cargo clippy --release --all-targets -- -D warnings
 	ZONEGATE_TEST_MODEL=$(MODEL_FILE) ZONEGATE_TEST_PYTHON=$(VENV)/bin/python \
 	  cargo test --release --lib --bins --test e2e
+
+# RAG: ingest chunks/s (real model on a small corpus; store path at 10k/100k chunks) and
+# search p50/p95 at 10k and 100k chunks. Options in BENCH_ARGS, e.g. "--sizes 10000".
+bench-rag: deps model
+	ZONEGATE_TEST_MODEL=$(MODEL_FILE) cargo bench --bench rag -- $(BENCH_ARGS)
 
 clippy:
 	cargo clippy --release --all-targets -- -D warnings

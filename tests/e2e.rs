@@ -18,6 +18,7 @@ mod rag_acl;
 mod rag_api;
 mod rag_chat;
 mod rag_sdk;
+mod rag_store;
 mod relay;
 mod tls_refusals;
 mod upstream;

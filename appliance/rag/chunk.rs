@@ -23,8 +23,15 @@ struct Piece {
     para_start: bool,
 }
 
+/// Abbreviations (lower case, without the dot) that do not end a sentence.
+const ABBREV: &[&str] = &[
+    "nr", "abs", "ca", "bzw", "vgl", "dr", "str", "tel", "usw", "ggf", "inkl", "max", "min", "mio", "mrd", "bspw", "evtl", "zzgl", "gem", "lt", "sog",
+    "u", "a", "z", "b", "d", "h", "s", "o", "v", "i", "e", "ff", "prof", "hr", "fr", "rd", "ziff", "art", "bd", "anl",
+];
+
 /// Splits text into sentences: after `.`, `!`, `?` or `:` followed by whitespace and an
-/// upper-case letter, digit or quote (so "z. B. die" and "3. Mai" mostly stay together).
+/// upper-case letter, digit or quote — but not after a known abbreviation ("z. B.", "Nr.")
+/// or an ordinal number ("3. Mai").
 pub fn sentences(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
@@ -33,7 +40,9 @@ pub fn sentences(text: &str) -> Vec<&str> {
         let (pos, c) = chars[i];
         if matches!(c, '.' | '!' | '?' | ':') && i + 2 < chars.len() && chars[i + 1].1.is_whitespace() {
             let next = chars[i + 2].1;
-            if next.is_uppercase() || next.is_ascii_digit() || matches!(next, '"' | '„' | '»' | '(' | '§') {
+            let word = text[start..pos].rsplit(|c: char| !c.is_alphanumeric()).next().unwrap_or("");
+            let abbrev = c == '.' && (ABBREV.contains(&word.to_lowercase().as_str()) || (!word.is_empty() && word.chars().all(|c| c.is_ascii_digit())));
+            if !abbrev && (next.is_uppercase() || next.is_ascii_digit() || matches!(next, '"' | '„' | '»' | '(' | '§')) {
                 let end = pos + c.len_utf8();
                 out.push(text[start..end].trim());
                 start = end;

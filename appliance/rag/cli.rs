@@ -243,6 +243,7 @@ pub fn run_rag(config: &Path, cmd: RagCommand) -> anyhow::Result<i32> {
                     for c in rag.list_collections(&sys)? {
                         let read = match &c.read {
                             Access::Everyone => "everyone".to_string(),
+                            Access::Departments(d) if d.is_empty() => "owner".to_string(),
                             Access::Departments(d) => format!("departments:{}", d.join(",")),
                             Access::Users(u) => format!("users:{}", u.join(",")),
                         };

@@ -24,6 +24,9 @@ use super::{Collection, Document, RagError, StoredFile};
 /// Version of the layout above; a store of another version is refused.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// A chunk's raw (text, postings, vector) records, each None when missing.
+pub(crate) type RawChunk = (Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// One chunk ready to be written.
 #[derive(Debug, Clone)]
 pub(crate) struct ChunkData {
@@ -496,7 +499,7 @@ impl Store {
     }
 
     /// Raw chunk record for verify: (text, terms, vector), each None when missing.
-    pub fn chunk_raw(&self, key: &[u8]) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>), RagError> {
+    pub fn chunk_raw(&self, key: &[u8]) -> Result<RawChunk, RagError> {
         let g = |t: &sled::Tree| t.get(key).map(|v| v.map(|v| v.to_vec())).map_err(se);
         Ok((g(&self.chunks)?, g(&self.terms)?, g(&self.vectors)?))
     }
