@@ -77,7 +77,12 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
     let detector = Detector::new(&cfg.policy.detect).context("building the detectors from [policy.detect]")?;
     let state = AppState {
         engine,
-        limits: Limits { max_body_bytes: cfg.server.max_body_bytes, max_tokens_cap: cfg.server.max_tokens_cap, retry_after: cfg.server.retry_after_secs },
+        limits: Limits {
+            max_body_bytes: cfg.server.max_body_bytes,
+            max_tokens_cap: cfg.server.max_tokens_cap,
+            retry_after: cfg.server.retry_after_secs,
+            max_upload_bytes: cfg.rag.as_ref().map_or(cfg.server.max_body_bytes, |r| usize::try_from(r.max_file_bytes).unwrap_or(usize::MAX).saturating_add(64 << 10)),
+        },
         metrics: Arc::new(Metrics::default()),
         relay: Arc::new(relay),
         detector: Arc::new(detector),

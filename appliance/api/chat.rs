@@ -12,6 +12,7 @@ use super::stream::{self, ChunkFormat};
 use super::tools::{self, ToolMode};
 use super::types::{ChatCompletionRequest, Content, Usage};
 use super::relayed::{self, Relayed};
+use super::retrieval::{self, Sources};
 use super::{params, AppState};
 use crate::relay::Endpoint;
 use crate::engine::{ChatTurn, FinishReason, SamplingParams, TokenLogprob, JSON_OBJECT_GRAMMAR};
@@ -123,20 +124,30 @@ fn response_format_grammar(rf: Option<&Value>) -> Result<Option<String>, ApiErro
     }
 }
 
-/// The handler: relayed models go through the policy gate, green ones to the engine.
+/// The handler: retrieval first (when the request names vector stores), then relayed models
+/// go through the policy gate with the retrieved sources, green ones to the engine.
 pub(crate) async fn chat_completions(State(st): State<AppState>, who: PeerIdentity, start: super::RequestStart, headers: HeaderMap, ApiJson(raw): ApiJson<Value>) -> Result<Response, ApiError> {
-    let req: ChatCompletionRequest = super::json::from_value(&raw)?;
-    let cap = st.limits.max_tokens_cap;
-    let relayed_model = st.relay.model(&req.model);
+    let model = raw.get("model").and_then(Value::as_str).unwrap_or_default().to_string();
+    let relayed_model = st.relay.model(&model);
     super::check_budget(&st, &who, relayed_model.as_ref().map_or(crate::policy::Zone::Green, |m| m.zone))?;
+    let grounded = retrieval::ground(&st, &who, raw).await?;
+    let req: ChatCompletionRequest = super::json::from_value(&grounded.body)?;
+    let sources = grounded.sources.clone();
+    let cap = st.limits.max_tokens_cap;
+    let classes = if sources.requested() {
+        let declared = relayed::declared_class(&headers, &grounded.body, st.policy.default_class)?;
+        Some(super::GreenClasses { declared, effective: declared.max(sources.class()) })
+    } else {
+        None
+    };
     if let Some(m) = relayed_model {
         validate_relayed(&req, cap)?;
-        return match relayed::forward(&st, &who, start, &headers, Endpoint::ChatCompletions, m, raw).await? {
+        return match relayed::forward(&st, &who, start, &headers, Endpoint::ChatCompletions, m, grounded).await? {
             Relayed::Done(r) => Ok(r),
             Relayed::Reroute(green) => {
                 let mut req = req;
                 req.model = green.clone();
-                let mut resp = green_chat(&st, &who, start, validate(req, cap)?).await?;
+                let mut resp = green_chat(&st, &who, start, validate(req, cap)?, &sources, classes).await?;
                 if let Ok(v) = HeaderValue::from_str(&green) {
                     resp.headers_mut().insert(relayed::REROUTED_HEADER, v);
                 }
@@ -144,7 +155,7 @@ pub(crate) async fn chat_completions(State(st): State<AppState>, who: PeerIdenti
             }
         };
     }
-    green_chat(&st, &who, start, validate(req, cap)?).await
+    green_chat(&st, &who, start, validate(req, cap)?, &sources, classes).await
 }
 
 /// The parameter checks that also apply to relayed requests (400 before anything is sent).
@@ -181,8 +192,8 @@ fn sampling_fields(req: &ChatCompletionRequest) -> params::Raw<'_> {
     }
 }
 
-/// Serves a validated chat request on a green model.
-async fn green_chat(st: &AppState, who: &PeerIdentity, start: super::RequestStart, valid: ValidChatRequest) -> Result<Response, ApiError> {
+/// Serves a validated chat request on a green model; `sources` adds the citations.
+async fn green_chat(st: &AppState, who: &PeerIdentity, start: super::RequestStart, valid: ValidChatRequest, sources: &Sources, classes: Option<super::GreenClasses>) -> Result<Response, ApiError> {
     let generator = st.engine.generator(&valid.model).map_err(|e| ApiError::from_engine(e, "messages", st.limits.retry_after))?;
     let prompt = generator.chat_prompt(&valid.turns).map_err(|e| ApiError::from_engine(e, "messages", st.limits.retry_after))?;
     let tokens = generator.tokenize(&prompt, true);
@@ -194,14 +205,14 @@ async fn green_chat(st: &AppState, who: &PeerIdentity, start: super::RequestStar
         gens.push(generator.submit(tokens.clone(), p).map_err(|e| ApiError::from_engine(e, "messages", st.limits.retry_after))?);
     }
     let prompt_tokens = gens.first().map(|g| g.prompt_tokens).unwrap_or(0);
-    let fmt = ChatFormat::new(&valid);
+    let fmt = ChatFormat::new(&valid, sources);
     if valid.stream {
-        return Ok(stream::sse(gens, prompt_tokens, valid.include_usage, fmt, super::on_done_green(st, who, start, &valid.model)));
+        return Ok(stream::sse(gens, prompt_tokens, valid.include_usage, fmt, super::on_done_green(st, who, start, &valid.model, classes)));
     }
     let done = stream::collect(gens).await?;
     let completion_tokens = done.iter().map(|c| c.completion_tokens).sum();
     let usage = Usage::new(prompt_tokens, completion_tokens).with_cached(done.iter().map(|c| c.cached_tokens).sum());
-    super::record_green(st, who, start, &valid.model, usage);
+    super::record_green(st, who, start, &valid.model, usage, classes);
     let choices: Vec<Value> = done
         .into_iter()
         .enumerate()
@@ -210,7 +221,13 @@ async fn green_chat(st: &AppState, who: &PeerIdentity, start: super::RequestStar
             let reason = c.reason.unwrap_or(FinishReason::Stop);
             match tools::parse_calls(&valid.tool_mode, &c.text) {
                 Some(calls) => json!({"index": i, "message": {"role": "assistant", "content": null, "tool_calls": calls, "refusal": null}, "logprobs": lp, "finish_reason": "tool_calls"}),
-                None => json!({"index": i, "message": {"role": "assistant", "content": c.text, "refusal": null}, "logprobs": lp, "finish_reason": finish_str(reason)}),
+                None => {
+                    let mut message = json!({"role": "assistant", "content": c.text, "refusal": null});
+                    if let Some(a) = sources.annotations(&c.text) {
+                        message["annotations"] = a;
+                    }
+                    json!({"index": i, "message": message, "logprobs": lp, "finish_reason": finish_str(reason)})
+                }
             }
         })
         .collect();
@@ -236,6 +253,8 @@ struct ChoiceBuf {
     held: String,
     held_lp: Vec<TokenLogprob>,
     passthrough: bool,
+    /// All text sent so far, kept only for the citations of a retrieval answer.
+    sent: String,
 }
 
 pub(crate) struct ChatFormat {
@@ -246,10 +265,11 @@ pub(crate) struct ChatFormat {
     logprobs: bool,
     tool_mode: ToolMode,
     bufs: Vec<ChoiceBuf>,
+    sources: Sources,
 }
 
 impl ChatFormat {
-    fn new(v: &ValidChatRequest) -> Self {
+    fn new(v: &ValidChatRequest, sources: &Sources) -> Self {
         Self {
             id: stream::new_id("chatcmpl-"),
             created: stream::unix_now(),
@@ -258,6 +278,7 @@ impl ChatFormat {
             logprobs: v.params.logprobs.is_some(),
             tool_mode: v.tool_mode.clone(),
             bufs: (0..v.n).map(|_| ChoiceBuf { passthrough: v.tool_mode == ToolMode::Off, ..ChoiceBuf::default() }).collect(),
+            sources: sources.clone(),
         }
     }
 
@@ -275,6 +296,9 @@ impl ChunkFormat for ChatFormat {
 
     fn delta(&mut self, index: u32, text: String, logprobs: Vec<TokenLogprob>) -> Vec<Value> {
         let b = &mut self.bufs[index as usize];
+        if self.sources.requested() {
+            b.sent.push_str(&text);
+        }
         if b.passthrough {
             return vec![self.chunk(index, json!({"content": text}), Some(&logprobs), None)];
         }
@@ -306,7 +330,9 @@ impl ChunkFormat for ChatFormat {
         if !held.is_empty() {
             out.push(self.chunk(index, json!({"content": held}), Some(&lp), None));
         }
-        out.push(self.chunk(index, json!({}), None, Some(finish_str(reason))));
+        let sent = std::mem::take(&mut self.bufs[index as usize].sent);
+        let delta = self.sources.annotations(&sent).map_or_else(|| json!({}), |a| json!({"annotations": a}));
+        out.push(self.chunk(index, delta, None, Some(finish_str(reason))));
         out
     }
 

@@ -28,7 +28,7 @@ pub(crate) async fn completions(State(st): State<AppState>, who: PeerIdentity, s
         return green_completions(&st, &who, start, req).await;
     };
     sampling(&req, st.limits.max_tokens_cap)?;
-    match relayed::forward(&st, &who, start, &headers, Endpoint::Completions, m, raw).await? {
+    match relayed::forward(&st, &who, start, &headers, Endpoint::Completions, m, super::retrieval::Grounded::plain(raw)).await? {
         Relayed::Done(r) => Ok(r),
         Relayed::Reroute(green) => {
             let mut req = req;
@@ -114,12 +114,12 @@ async fn green_completions(st: &AppState, who: &PeerIdentity, start: super::Requ
     if stream_on {
         fmt.include_usage = req.stream_options.as_ref().is_some_and(|o| o.include_usage);
         let inc = fmt.include_usage;
-        return Ok(stream::sse(gens, prompt_tokens, inc, fmt, super::on_done_green(st, who, start, &req.model)));
+        return Ok(stream::sse(gens, prompt_tokens, inc, fmt, super::on_done_green(st, who, start, &req.model, None)));
     }
     let done = stream::collect(gens).await?;
     let completion_tokens = done.iter().map(|c| c.completion_tokens).sum();
     let usage = Usage::new(prompt_tokens, completion_tokens).with_cached(done.iter().map(|c| c.cached_tokens).sum());
-    super::record_green(st, who, start, &req.model, usage);
+    super::record_green(st, who, start, &req.model, usage, None);
     let choices: Vec<Value> = done
         .into_iter()
         .enumerate()

@@ -34,7 +34,7 @@ pub(crate) async fn embeddings(State(st): State<AppState>, who: PeerIdentity, st
     let Some(m) = relayed_model else {
         return green_embeddings(&st, &who, start, req).await.map(IntoResponse::into_response);
     };
-    match relayed::forward(&st, &who, start, &headers, Endpoint::Embeddings, m, raw).await? {
+    match relayed::forward(&st, &who, start, &headers, Endpoint::Embeddings, m, super::retrieval::Grounded::plain(raw)).await? {
         Relayed::Done(r) => Ok(r),
         Relayed::Reroute(_) => Err(ApiError {
             status: axum::http::StatusCode::FORBIDDEN,
@@ -77,7 +77,7 @@ async fn green_embeddings(st: &AppState, who: &PeerIdentity, start: super::Reque
     };
     let prompt_tokens: usize = inputs.iter().map(Vec::len).sum();
     let vectors = emb.embed(inputs).await.map_err(|e| ApiError::from_engine(e, "input", retry))?;
-    super::record_green(st, who, start, &req.model, super::types::Usage::new(prompt_tokens as u32, 0));
+    super::record_green(st, who, start, &req.model, super::types::Usage::new(prompt_tokens as u32, 0), None);
     let data: Vec<Value> = vectors
         .into_iter()
         .enumerate()

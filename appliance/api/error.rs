@@ -127,6 +127,30 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// Maps a RAG store error: `NotFound` → 404 (also for what the caller may not read: no
+    /// existence leak), `Invalid`/`Unreadable`/`ModelMismatch` → 400, the rest → 500 (logged,
+    /// no details to the client).
+    pub fn from_rag(e: crate::rag::RagError) -> Self {
+        use crate::rag::RagError;
+        let message = e.to_string();
+        match e {
+            RagError::NotFound(_) => Self { status: StatusCode::NOT_FOUND, message, kind: "invalid_request_error", param: None, code: Some("not_found"), retry_after: None },
+            RagError::Invalid(_) => {
+                // The store's messages start with the parameter ("file: …", "name: …").
+                let param = message.split_once(": ").map(|(p, _)| p).filter(|p| !p.is_empty() && !p.contains(' ')).unwrap_or("body").to_string();
+                Self::invalid(param, message)
+            }
+            RagError::Unreadable { .. } => Self::invalid("file", message).with_code("invalid_file"),
+            RagError::ModelMismatch(_) => Self::invalid("body", message).with_code("embedding_model_mismatch"),
+            e => {
+                log::error!("rag store: {e}");
+                Self::internal()
+            }
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut resp = (self.status, axum::Json(self.body())).into_response();

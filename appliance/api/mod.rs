@@ -10,18 +10,22 @@ pub mod chat;
 mod completions;
 mod embeddings;
 pub mod error;
+mod files;
 mod json;
 mod metrics;
 mod models;
+mod page;
 mod params;
 pub mod relayed;
+pub mod retrieval;
 mod stream;
 mod tools;
 pub mod types;
+mod vector_stores;
 
 use std::sync::Arc;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -46,6 +50,8 @@ pub struct Limits {
     pub max_tokens_cap: u32,
     /// `Retry-After` seconds for 429/503.
     pub retry_after: u64,
+    /// Largest `POST /v1/files` body in bytes (`[rag] max_file_bytes` plus multipart framing).
+    pub max_upload_bytes: usize,
 }
 
 /// Shared state of all handlers.
@@ -83,6 +89,14 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/completions", post(completions::completions))
         .route("/v1/embeddings", post(embeddings::embeddings))
         .route("/v1/zonegate/classify", post(relayed::classify))
+        .route("/v1/files", post(files::upload).layer(DefaultBodyLimit::max(state.limits.max_upload_bytes)).get(files::list))
+        .route("/v1/files/{id}", get(files::retrieve).delete(files::delete))
+        .route("/v1/files/{id}/content", get(files::content))
+        .route("/v1/vector_stores", post(vector_stores::create).get(vector_stores::list))
+        .route("/v1/vector_stores/{id}", get(vector_stores::retrieve).delete(vector_stores::delete))
+        .route("/v1/vector_stores/{id}/files", post(vector_stores::add_file).get(vector_stores::list_files))
+        .route("/v1/vector_stores/{id}/files/{file_id}", get(vector_stores::retrieve_file).delete(vector_stores::delete_file))
+        .route("/v1/vector_stores/{id}/search", post(vector_stores::search))
         .route("/health", get(models::health))
         .route("/metrics", get(models::metrics))
         .fallback(|req: Request| async move { ApiError::not_found_route(req.uri().path()) })
@@ -100,6 +114,37 @@ pub fn router(state: AppState) -> Router {
 /// The plain-HTTP router of the loopback health listener: `GET /health` only.
 pub fn health_router(state: AppState) -> Router {
     Router::new().route("/health", get(models::health)).with_state(state)
+}
+
+/// The RAG store, or 404 `rag_not_configured`.
+pub(crate) fn rag_store(st: &AppState) -> Result<Arc<crate::rag::Rag>, ApiError> {
+    st.rag.clone().ok_or_else(|| ApiError {
+        status: axum::http::StatusCode::NOT_FOUND,
+        message: "files and vector stores are not enabled on this box (no [rag] section in its configuration)".into(),
+        kind: "invalid_request_error",
+        param: None,
+        code: Some("rag_not_configured"),
+        retry_after: None,
+    })
+}
+
+/// The store's view of the caller (admin role included).
+pub(crate) fn rag_caller(who: &crate::tls::PeerIdentity) -> crate::rag::Caller {
+    crate::rag::Caller::from_identity(who)
+}
+
+/// Runs a synchronous store call off the async workers and maps its error.
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, crate::rag::RagError> + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|_| ApiError::internal())?.map_err(ApiError::from_rag)
+}
+
+/// The classes of a green request that used retrieval, for accounting.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct GreenClasses {
+    /// Declared (header, metadata or default).
+    pub declared: crate::policy::DataClass,
+    /// max(declared, classes of the retrieved sources).
+    pub effective: crate::policy::DataClass,
 }
 
 /// Refuses the request when the caller's department has used up its budget for `zone`.
@@ -127,16 +172,17 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestStart {
 }
 
 /// Hands a green request's facts to accounting (green receives every class: `allow`).
-pub(crate) fn record_green(st: &AppState, who: &crate::tls::PeerIdentity, start: RequestStart, model: &str, usage: types::Usage) {
+/// `classes` is set when retrieval put sources into the request.
+pub(crate) fn record_green(st: &AppState, who: &crate::tls::PeerIdentity, start: RequestStart, model: &str, usage: types::Usage, classes: Option<GreenClasses>) {
     st.accounting.record(crate::accounting::RequestRecord {
         time: stream::unix_now(),
         user: who.user.clone(),
         department: who.department.clone(),
         model: model.to_string(),
         zone: crate::policy::Zone::Green,
-        declared: None,
+        declared: classes.map(|c| c.declared),
         detected: None,
-        effective: None,
+        effective: classes.map(|c| c.effective),
         categories: Vec::new(),
         decision: crate::policy::Decision::Allow,
         upstream_status: None,
@@ -161,9 +207,9 @@ pub(crate) fn cache_scope(who: &crate::tls::PeerIdentity, mode: crate::config::P
 }
 
 /// A callback for [`stream::sse`] that records the usage of a green stream.
-pub(crate) fn on_done_green(st: &AppState, who: &crate::tls::PeerIdentity, start: RequestStart, model: &str) -> stream::OnDone {
+pub(crate) fn on_done_green(st: &AppState, who: &crate::tls::PeerIdentity, start: RequestStart, model: &str, classes: Option<GreenClasses>) -> stream::OnDone {
     let (st, who, model) = (st.clone(), who.clone(), model.to_string());
-    Box::new(move |u| record_green(&st, &who, start, &model, u))
+    Box::new(move |u| record_green(&st, &who, start, &model, u, classes))
 }
 
 async fn count_requests(State(st): State<AppState>, mut req: Request, next: Next) -> Response {

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use super::error::ApiError;
 use super::json::ApiJson;
+use super::retrieval::{Grounded, Sources};
 use super::AppState;
 use crate::accounting::RequestRecord;
 use crate::policy::{self, DataClass, Outcome, Pseudonyms, Restorer, Verdict};
@@ -24,11 +25,20 @@ pub const DATA_CLASS_HEADER: &str = "x-data-class";
 /// Response header naming the green model a request was rerouted to.
 pub const REROUTED_HEADER: &str = "x-zonegate-rerouted-to";
 
+/// The class named by the `X-Data-Class` header, if any.
+///
+/// # Errors
+/// 400 naming `X-Data-Class` for an unknown class.
+pub(crate) fn header_class(headers: &HeaderMap) -> Result<Option<DataClass>, ApiError> {
+    let Some(h) = headers.get(DATA_CLASS_HEADER) else { return Ok(None) };
+    let s = h.to_str().unwrap_or("");
+    s.trim().parse().map(Some).map_err(|_| ApiError::invalid("X-Data-Class", format!("unknown data class {s:?}; expected public, internal, personal, confidential or social")))
+}
+
 /// The declared class: `X-Data-Class`, else `metadata.data_class`, else the configured default.
 pub(crate) fn declared_class(headers: &HeaderMap, body: &Value, default: DataClass) -> Result<DataClass, ApiError> {
-    if let Some(h) = headers.get(DATA_CLASS_HEADER) {
-        let s = h.to_str().unwrap_or("");
-        return s.trim().parse().map_err(|_| ApiError::invalid("X-Data-Class", format!("unknown data class {s:?}; expected public, internal, personal, confidential or social")));
+    if let Some(c) = header_class(headers)? {
+        return Ok(c);
     }
     match body.pointer("/metadata/data_class") {
         None | Some(Value::Null) => Ok(default),
@@ -39,10 +49,10 @@ pub(crate) fn declared_class(headers: &HeaderMap, body: &Value, default: DataCla
 
 /// Runs the detectors off the async workers, bounded by `policy.detect_timeout_ms`; any
 /// failure is an error (the caller forwards nothing).
-async fn decide(st: &AppState, who: &PeerIdentity, model: &RelayedModel, declared: DataClass, body: Value) -> Result<Outcome, ApiError> {
+async fn decide(st: &AppState, who: &PeerIdentity, model: &RelayedModel, declared: DataClass, sources: DataClass, body: Value) -> Result<Outcome, ApiError> {
     let (det, pol, zone, department) = (st.detector.clone(), st.policy.clone(), model.zone, who.department.clone());
     let timeout = Duration::from_millis(st.policy.detect_timeout_ms);
-    let job = tokio::task::spawn_blocking(move || policy::check(&det, &pol, zone, declared, &department, body));
+    let job = tokio::task::spawn_blocking(move || policy::check(&det, &pol, zone, declared, sources, &department, body));
     let fail = |why: &str| {
         log::error!("classification failed ({why}); request not forwarded");
         ApiError { status: StatusCode::SERVICE_UNAVAILABLE, message: "the request could not be classified and was not forwarded".into(), kind: "server_error", param: None, code: Some("classification_failed"), retry_after: None }
@@ -90,12 +100,23 @@ pub(crate) enum Relayed {
     Reroute(String),
 }
 
-/// Classifies, decides and forwards one request to a relayed model.
-pub(crate) async fn forward(st: &AppState, who: &PeerIdentity, start: super::RequestStart, headers: &HeaderMap, endpoint: Endpoint, model: RelayedModel, body: Value) -> Result<Relayed, ApiError> {
+/// Classifies, decides and forwards one request to a relayed model. Its sources are what chat
+/// retrieval put into the body ([`Grounded::plain`] elsewhere): its class goes into the decision,
+/// its citations into the answer (`annotations`).
+///
+/// # Errors
+/// 400 for a body that still carries retrieval keys (`file_search` tools,
+/// `metadata.vector_store_ids`): retrieval must run first, and nothing of it may leave the box.
+pub(crate) async fn forward(st: &AppState, who: &PeerIdentity, start: super::RequestStart, headers: &HeaderMap, endpoint: Endpoint, model: RelayedModel, grounded: Grounded) -> Result<Relayed, ApiError> {
+    let Grounded { body, sources } = grounded;
+    let sources = &sources;
+    if super::retrieval::has_retrieval_keys(&body) {
+        return Err(ApiError::invalid("tools", "file_search and metadata.vector_store_ids are only served by zonegate's own retrieval on chat completions"));
+    }
     let declared = declared_class(headers, &body, st.policy.default_class)?;
     let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false) && endpoint != Endpoint::Embeddings;
     let include_usage = body.pointer("/stream_options/include_usage").and_then(Value::as_bool).unwrap_or(false);
-    let (cleared, pseudonyms, verdict) = match decide(st, who, &model, declared, body).await? {
+    let (cleared, pseudonyms, verdict) = match decide(st, who, &model, declared, sources.class(), body).await? {
         Outcome::Stop(v) if v.decision == policy::Decision::Reroute => {
             record(st, who, start, &model.id, &v, None, (0, 0, 0));
             return Ok(Relayed::Reroute(v.reroute_model.clone().unwrap_or_default()));
@@ -115,11 +136,12 @@ pub(crate) async fn forward(st: &AppState, who: &PeerIdentity, start: super::Req
             if let Some(p) = &pseudonyms {
                 restore_json(&mut v, p);
             }
+            annotate_json(&mut v, sources);
             let usage = v.get("usage").map(usage_of).unwrap_or_default();
             record(st, who, start, &model.id, &verdict, Some(200), usage);
             Ok(Relayed::Done(axum::Json(v).into_response()))
         }
-        Ok(Answer::Stream(events)) => Ok(Relayed::Done(pass_stream(Audit { st: st.clone(), who: who.clone(), start, model: model.id, verdict }, events, pseudonyms, include_usage))),
+        Ok(Answer::Stream(events)) => Ok(Relayed::Done(pass_stream(Audit { st: st.clone(), who: who.clone(), start, model: model.id, verdict }, events, pseudonyms, include_usage, sources.clone()))),
     }
 }
 
@@ -146,10 +168,23 @@ fn restore_json(v: &mut Value, p: &Pseudonyms) {
     }
 }
 
-/// Per-stream state: a restorer per (choice, field) and the upstream's usage.
+/// Adds the retrieval citations to each choice's message of a non-streamed chat answer.
+fn annotate_json(v: &mut Value, sources: &Sources) {
+    for choice in v.get_mut("choices").and_then(Value::as_array_mut).into_iter().flatten() {
+        let text = choice.pointer("/message/content").and_then(Value::as_str).unwrap_or("").to_string();
+        if let (Some(a), Some(m)) = (sources.annotations(&text), choice.get_mut("message").and_then(Value::as_object_mut)) {
+            m.insert("annotations".into(), a);
+        }
+    }
+}
+
+/// Per-stream state: a restorer per (choice, field), the upstream's usage, and for
+/// retrieval the text so far per choice (for the citations on its last chunk).
 struct PassState {
     restorers: std::collections::HashMap<(u64, String), Restorer>,
     pseudonyms: Option<Pseudonyms>,
+    sources: Sources,
+    texts: std::collections::HashMap<u64, String>,
     usage: (u64, u64, u64),
     recorded: bool,
 }
@@ -185,6 +220,15 @@ impl PassState {
             for (ptr, field) in [("/delta/content", "content"), ("/text", "text")] {
                 if let Some(Value::String(s)) = choice.pointer_mut(ptr) {
                     self.restore(idx, field, s, finishing);
+                    if self.sources.requested() && field == "content" {
+                        self.texts.entry(idx).or_default().push_str(s);
+                    }
+                }
+            }
+            if finishing {
+                let text = self.texts.remove(&idx).unwrap_or_default();
+                if let (Some(a), Some(d)) = (self.sources.annotations(&text), choice.get_mut("delta").and_then(Value::as_object_mut)) {
+                    d.insert("annotations".into(), a);
                 }
             }
             for tc in choice.pointer_mut("/delta/tool_calls").and_then(Value::as_array_mut).into_iter().flatten() {
@@ -216,8 +260,8 @@ impl Audit {
     }
 }
 
-fn pass_stream(audit: Audit, events: crate::relay::EventStream, pseudonyms: Option<Pseudonyms>, include_usage: bool) -> Response {
-    let state = PassState { restorers: Default::default(), pseudonyms, usage: (0, 0, 0), recorded: false };
+fn pass_stream(audit: Audit, events: crate::relay::EventStream, pseudonyms: Option<Pseudonyms>, include_usage: bool, sources: Sources) -> Response {
+    let state = PassState { restorers: Default::default(), pseudonyms, sources, texts: Default::default(), usage: (0, 0, 0), recorded: false };
     let body = futures::stream::unfold((events, state, false), move |(mut events, mut state, done)| {
         let audit = audit.clone();
         async move {

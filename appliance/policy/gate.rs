@@ -1,7 +1,8 @@
 //! The gate between the API and the relay: what text of a request an upstream would see,
 //! the decision per zone and class, and [`Cleared`], the only value the relay forwards.
 //!
-//! Decision rule (DESIGN.md): effective class = max(declared, detected); a zone receives a
+//! Decision rule (DESIGN.md): effective class = max(declared, detected, classes of the
+//! retrieved RAG sources the body carries); a zone receives a
 //! request only when its maximum class admits the effective class; otherwise the zone's
 //! `on_violation` applies (block, reroute to green, or pseudonymize and re-check).
 
@@ -68,7 +69,10 @@ pub struct Verdict {
     pub declared: DataClass,
     /// The highest class the detectors found.
     pub detected: DataClass,
-    /// max(declared, detected).
+    /// The highest class of the retrieved RAG sources put into the request (`public` when
+    /// there are none): a source's class counts even where the detectors find nothing.
+    pub sources: DataClass,
+    /// max(declared, detected, sources).
     pub effective: DataClass,
     /// Categories found, with counts.
     pub categories: Vec<(Category, usize)>,
@@ -81,11 +85,14 @@ pub struct Verdict {
 impl Verdict {
     /// The 403 message, German and English, naming categories, class and zone (never values).
     pub fn block_message(&self) -> String {
-        let cats = if self.categories.is_empty() {
+        let mut cats = if self.categories.is_empty() {
             "—".to_string()
         } else {
             self.categories.iter().map(|(c, n)| format!("{} ×{n}", c.as_str())).collect::<Vec<_>>().join(", ")
         };
+        if self.sources > self.declared.max(self.detected) {
+            cats.push_str(&format!("; sources/Quellen: {}", self.sources.as_str()));
+        }
         let zone_de = match self.zone {
             Zone::Green => "grün",
             Zone::Yellow => "gelb",
@@ -165,17 +172,20 @@ pub(crate) fn collect_text(body: &Value) -> (String, Vec<Leaf>) {
     (text, leaves)
 }
 
-/// Classifies `body` of a caller of `department` for `zone` and decides. A request of an
-/// SGB body ([`PolicyConfig::is_sgb_body`]) with a person reference (a detected class of
-/// at least `personal`) is Sozialdaten (§ 35 SGB I): detected class `social`, and never
-/// pseudonymised out of the green zone. Detection errors are returned: callers fail closed
-/// (nothing is forwarded).
+/// Classifies `body` of a caller of `department` for `zone` and decides. `sources` is the
+/// highest class of the retrieved RAG chunks the body carries (`public` when none): it
+/// raises the effective class like a declaration does, and pseudonymizing cannot lower it.
+/// A request of an SGB body ([`PolicyConfig::is_sgb_body`]) with a person reference (a
+/// detected class of at least `personal`) is Sozialdaten (§ 35 SGB I): detected class
+/// `social`, and never pseudonymised out of the green zone. Detection errors are
+/// returned: callers fail closed (nothing is forwarded).
 ///
 /// # Errors
 /// [`PolicyError`] from the detector.
-pub fn check(detector: &Detector, policy: &PolicyConfig, zone: Zone, declared: DataClass, department: &str, mut body: Value) -> Result<Outcome, PolicyError> {
+pub fn check(detector: &Detector, policy: &PolicyConfig, zone: Zone, declared: DataClass, sources: DataClass, department: &str, mut body: Value) -> Result<Outcome, PolicyError> {
     let (text, leaves) = collect_text(&body);
-    let mut c = detector.classify(&text, Some(declared))?;
+    let floor = declared.max(sources);
+    let mut c = detector.classify(&text, Some(floor))?;
     let social_by_body = policy.is_sgb_body(department) && c.detected_class >= DataClass::Personal;
     if social_by_body {
         c.detected_class = DataClass::Social;
@@ -185,6 +195,7 @@ pub fn check(detector: &Detector, policy: &PolicyConfig, zone: Zone, declared: D
         zone,
         declared,
         detected: c.detected_class,
+        sources,
         effective: c.effective_class,
         categories: categories_with_counts(&c.findings),
         decision: Decision::Allow,
@@ -225,7 +236,7 @@ pub fn check(detector: &Detector, policy: &PolicyConfig, zone: Zone, declared: D
             }
             // Re-check what would actually leave the box.
             let (masked_text, _) = collect_text(&body);
-            let again = detector.classify(&masked_text, Some(declared))?;
+            let again = detector.classify(&masked_text, Some(floor))?;
             if again.effective_class <= max {
                 verdict.decision = Decision::Pseudonymize;
                 Ok(Outcome::Forward(Cleared { inner: body, zone }, Some(pseudonyms), verdict))
@@ -257,16 +268,16 @@ mod tests {
         let det = Detector::new(&Default::default()).unwrap();
         let text = "Bitte formuliere eine Terminerinnerung an Frau Jolanda Quastenberg, Lindenweg 12, 47110 Dorfen.";
         // The same text from the Bauamt may go to yellow (personal data is allowed there).
-        let from_bauamt = check(&det, &policy(OnViolation::Block), Zone::Yellow, DataClass::Internal, "Bauamt", ask(text)).unwrap();
+        let from_bauamt = check(&det, &policy(OnViolation::Block), Zone::Yellow, DataClass::Internal, DataClass::Public, "Bauamt", ask(text)).unwrap();
         assert!(matches!(from_bauamt, Outcome::Forward(_, None, ref v) if v.effective == DataClass::Personal), "{from_bauamt:?}");
         // From the Jugendamt it is a Sozialdatum, and pseudonymising does not change that.
         for on_violation in [OnViolation::Block, OnViolation::Pseudonymize] {
-            let from_jugendamt = check(&det, &policy(on_violation), Zone::Yellow, DataClass::Internal, "jugendamt", ask(text)).unwrap();
+            let from_jugendamt = check(&det, &policy(on_violation), Zone::Yellow, DataClass::Internal, DataClass::Public, "jugendamt", ask(text)).unwrap();
             let Outcome::Stop(v) = from_jugendamt else { panic!("forwarded Sozialdaten under {on_violation:?}") };
             assert_eq!((v.detected, v.effective, v.decision), (DataClass::Social, DataClass::Social, Decision::Block));
         }
         // Without a person reference, an SGB body's text is what it is.
-        let plain = check(&det, &policy(OnViolation::Block), Zone::Yellow, DataClass::Internal, "Sozialamt", ask("Wie viele Anträge auf Wohngeld gingen 2025 ein?")).unwrap();
+        let plain = check(&det, &policy(OnViolation::Block), Zone::Yellow, DataClass::Internal, DataClass::Public, "Sozialamt", ask("Wie viele Anträge auf Wohngeld gingen 2025 ein?")).unwrap();
         assert!(matches!(plain, Outcome::Forward(..)), "{plain:?}");
     }
 }
