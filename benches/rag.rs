@@ -164,6 +164,7 @@ async fn real_model(v: &Vocab, docs: usize) {
         gpu_layers: 0,
         threads: None,
         batch_size: 2048,
+        prefix_cache: Default::default(),
     };
     let engine = zonegate::engine::Engine::load(&[cfg], 64).expect("model loads");
     let sha = zonegate::engine::sha256_file(&path).expect("sha");

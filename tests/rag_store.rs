@@ -226,6 +226,7 @@ async fn retrieval_quality_recall_at_5() {
         gpu_layers: 0,
         threads: Some(2),
         batch_size: 512,
+        prefix_cache: Default::default(),
     };
     let engine = tokio::task::spawn_blocking(move || zonegate::engine::Engine::load(&[model], 64)).await.expect("join").expect("embedding model loads");
     // The first 64 tokens of each chunk are embedded (heading path and first sentences):
