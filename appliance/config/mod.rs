@@ -7,6 +7,7 @@
 //! open listeners or load models.
 
 mod accounting;
+mod console;
 mod relay;
 mod validate;
 
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use accounting::{AccountingConfig, BudgetConfig, PriceConfig};
+pub use console::ConsoleConfig;
 pub use relay::{OnViolation, PolicyConfig, UpstreamConfig, UpstreamModelConfig, ZonePolicyConfig};
 pub use validate::{ConfigError, ConfigProblem};
 
@@ -52,6 +54,9 @@ pub struct Config {
     /// `[logging]`: log level and target.
     #[serde(default)]
     pub logging: LoggingConfig,
+    /// `[console]`: the admin web console (off when absent).
+    #[serde(default)]
+    pub console: Option<ConsoleConfig>,
 }
 
 /// `[server]` section.
@@ -219,6 +224,11 @@ impl Config {
         self.tls.client_ca.iter_mut().for_each(fix);
         self.tls.crl.iter_mut().for_each(fix);
         self.models.iter_mut().for_each(|m| fix(&mut m.path));
+        if let Some(c) = &mut self.console {
+            for p in [&mut c.pki_dir, &mut c.ca_key].into_iter().flatten() {
+                fix(p);
+            }
+        }
         for u in &mut self.upstreams {
             for p in [&mut u.api_key_file, &mut u.client_cert, &mut u.client_key, &mut u.ca_bundle].into_iter().flatten() {
                 fix(p);
