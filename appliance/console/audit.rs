@@ -139,7 +139,7 @@ pub async fn show(ctx: Ctx, State(st): State<ConsoleState>, Query(f): Query<Filt
                         @let admin = v["kind"] == "admin";
                         tr class=[admin.then_some("admin")] {
                             td.num { (v["seq"].as_u64().unwrap_or(0)) }
-                            td { (datetime(v["time"].as_u64().unwrap_or(0))) }
+                            td.nowrap { (datetime(v["time"].as_u64().unwrap_or(0))) }
                             td { (if admin { ctx.t(K::KindAdmin) } else { ctx.t(K::KindRequest) }) }
                             td { (v["user"].as_str().unwrap_or("")) }
                             td { (v["department"].as_str().unwrap_or("")) }

@@ -66,7 +66,7 @@ pub async fn show(ctx: Ctx, State(st): State<ConsoleState>, Query(flash): Query<
             @if can {
                 form.issue method="post" action="/certificates/issue" {
                     input type="hidden" name="csrf" value=(ctx.csrf);
-                    label { (ctx.t(K::UserId)) input type="text" name="user" required maxlength="64" pattern="[A-Za-z0-9_@][A-Za-z0-9._@-]{0,63}" autocomplete="off"; }
+                    label { (ctx.t(K::UserId)) input type="text" name="user" required maxlength="64" pattern="[A-Za-z0-9_@][A-Za-z0-9._@\-]{0,63}" autocomplete="off"; }
                     label { (ctx.t(K::Department)) input type="text" name="department" required maxlength="64" autocomplete="off"; }
                     label.check { input type="checkbox" name="admin" value="on"; " " (ctx.t(K::AdminRole)) }
                     button type="submit" { (ctx.t(K::Issue)) }
@@ -90,7 +90,7 @@ pub async fn show(ctx: Ctx, State(st): State<ConsoleState>, Query(flash): Query<
                                 td { (match e.kind { CertKind::Server => "server", CertKind::Client => "client" }) }
                                 td class=(format!("cert {status}")) { (match status { "valid" => ctx.t(K::Valid), "revoked" => ctx.t(K::RevokedStatus), "expired" => ctx.t(K::Expired), s => s }) }
                                 td { (e.user) } td { (e.department.as_deref().unwrap_or("–")) } td { (e.role.map_or("–".to_string(), |r| r.to_string())) }
-                                td { (e.not_after.date()) }
+                                td.nowrap { (e.not_after.date()) }
                                 td {
                                     @if can && status == "valid" {
                                         form.revoke method="post" action="/certificates/revoke" data-confirm=(ctx.t(K::ConfirmRevoke)) {
@@ -151,7 +151,7 @@ pub async fn issue(ctx: Ctx, State(st): State<ConsoleState>, headers: HeaderMap,
         b.insert(token.clone(), Pending { file_name: format!("{}.p12", e.user), p12: bundle.p12, issued_by: ctx.who.serial.clone(), expires: Instant::now() + BUNDLE_TTL });
     }
     let body = html! {
-        div.result id="issued" {
+        section.result id="issued" {
             dl.facts {
                 dt { (ctx.t(K::Serial)) } dd { code id="issued-serial" { (e.serial) } }
                 dt { (ctx.t(K::UserId)) } dd { (e.user) }

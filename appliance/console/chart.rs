@@ -25,13 +25,13 @@ const RIGHT: f64 = 12.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 28.0;
 
-/// A "nice" upper bound ≥ `max` (1, 2, 2.5 or 5 times a power of ten).
+/// A "nice" upper bound ≥ `max` (1, 2, 4 or 8 times a power of ten: quarters stay short).
 pub fn nice_max(max: f64) -> f64 {
     if !(max.is_finite() && max > 0.0) {
         return 1.0;
     }
     let p = 10f64.powf(max.log10().floor());
-    [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * p).find(|v| *v >= max).unwrap_or(10.0 * p)
+    [1.0, 2.0, 4.0, 8.0, 10.0].iter().map(|m| m * p).find(|v| *v >= max).unwrap_or(10.0 * p)
 }
 
 /// Short axis numbers: 1.5k, 2M.
@@ -46,8 +46,8 @@ pub fn short(v: f64) -> String {
 }
 
 fn trim(v: f64) -> String {
-    let s = format!("{v:.1}");
-    s.strip_suffix(".0").map(str::to_owned).unwrap_or(s)
+    let s = format!("{v:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// A line chart: `labels` along x (every `label_every`-th shown), one polyline and legend
@@ -120,9 +120,10 @@ mod tests {
     #[test]
     fn nice_bounds_and_short_numbers() {
         assert_eq!(nice_max(0.0), 1.0);
-        assert_eq!(nice_max(7.0), 10.0);
+        assert_eq!(nice_max(7.0), 8.0);
         assert_eq!(nice_max(1200.0), 2000.0);
-        assert_eq!(nice_max(2400.0), 2500.0);
+        assert_eq!(nice_max(2400.0), 4000.0);
+        assert_eq!(short(1.25), "1.25");
         assert_eq!(short(2500.0), "2.5k");
         assert_eq!(short(3_000_000.0), "3M");
         assert_eq!(short(12.0), "12");

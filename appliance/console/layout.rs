@@ -79,6 +79,7 @@ pub fn page(ctx: &Ctx, nav: Nav, title: &str, body: Markup) -> Markup {
                 meta name="referrer" content="same-origin";
                 title { (title) " · " (ctx.t(K::AppTitle)) }
                 link rel="stylesheet" href="/assets/console.css";
+                link rel="icon" href="data:,";
                 script src="/assets/console.js" defer {}
             }
             body {
