@@ -87,7 +87,8 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
         policy: Arc::new(cfg.policy.clone()),
         accounting: Arc::new(
             Accounting::new(Ledger::open(&ledger_path(&cfg)).context("opening the audit ledger")?, Meter::new(&cfg.prices, &cfg.budgets), crate::accounting::unix_now())
-                .context("reading the audit ledger")?,
+                .context("reading the audit ledger")?
+                .with_retention(cfg.accounting.retention_days.clone(), cfg.policy.default_class),
         ),
     };
     let shutdown = CancellationToken::new();
@@ -95,6 +96,7 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
     let api_addr = listener.local_addr()?;
     let handshake = Duration::from_millis(cfg.server.handshake_timeout_ms);
     let mut tasks = vec![tokio::spawn(crate::tls::serve(listener, tls.clone(), handshake, api::router(state.clone()), shutdown.clone()))];
+    tasks.push(tokio::spawn(prune_daily(state.accounting.clone(), shutdown.clone())));
     let mut health_addr = None;
     if let Some(addr) = cfg.server.health_listen {
         let l = TcpListener::bind(addr).await.with_context(|| format!("binding server.health_listen {addr}"))?;
@@ -118,6 +120,24 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
         console_addr.map(|a| format!(", admin console on https://{a} (admin certificates only)")).unwrap_or_default()
     );
     Ok(Running { state, api_addr, health_addr, console_addr, tls, console_tls, shutdown, tasks })
+}
+
+/// Applies the ledger's retention at start and then once a day, until `shutdown`.
+async fn prune_daily(accounting: Arc<Accounting>, shutdown: CancellationToken) -> std::io::Result<()> {
+    let mut every = tokio::time::interval(Duration::from_secs(86_400));
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return Ok(()),
+            _ = every.tick() => {}
+        }
+        let acc = accounting.clone();
+        match tokio::task::spawn_blocking(move || acc.prune(crate::accounting::unix_now())).await {
+            Ok(Ok(Some(r))) if r.pruned > 0 => log::info!("audit ledger retention: pruned {} of {} records", r.pruned, r.records),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => log::error!("audit ledger retention failed: {e}"),
+            Err(e) => log::error!("audit ledger retention panicked: {e}"),
+        }
+    }
 }
 
 /// `zonegate serve`: runs until SIGTERM/SIGINT; SIGHUP reloads certificates and CRLs.

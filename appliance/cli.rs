@@ -81,6 +81,9 @@ pub enum AuditCommand {
         #[arg(long)]
         ledger: Option<PathBuf>,
     },
+    /// Apply `[accounting.retention_days]` now: prune records whose retention ran out (a
+    /// running server does this by itself once a day; it must be stopped first).
+    Prune,
     /// Write the records of a time range as JSON Lines to standard output.
     Export {
         /// First day, inclusive (YYYY-MM-DD, UTC).
@@ -116,7 +119,7 @@ fn run_audit(config: &std::path::Path, cmd: AuditCommand) -> anyhow::Result<i32>
             let r = crate::accounting::ledger::verify(&path)?;
             match r.first_broken {
                 None => {
-                    println!("{}: {} records, chain intact", path.display(), r.records);
+                    println!("{}: {} records ({} pruned by retention), chain intact", path.display(), r.records, r.pruned);
                     Ok(0)
                 }
                 Some((line, why)) => {
@@ -124,6 +127,18 @@ fn run_audit(config: &std::path::Path, cmd: AuditCommand) -> anyhow::Result<i32>
                     Ok(1)
                 }
             }
+        }
+        AuditCommand::Prune => {
+            let cfg = Config::load(config)?;
+            if cfg.accounting.retention_days.is_empty() {
+                println!("[accounting.retention_days] is empty: every record is kept");
+                return Ok(0);
+            }
+            let path = crate::app::ledger_path(&cfg);
+            let ledger = crate::accounting::Ledger::open(&path)?;
+            let r = ledger.prune(crate::accounting::unix_now(), &cfg.accounting.retention_days, cfg.policy.default_class)?;
+            println!("{}: pruned {} records, {} records in the ledger", path.display(), r.pruned, r.records);
+            Ok(0)
         }
         AuditCommand::Export { from, to, ledger } => {
             let path = ledger_of(config, ledger)?;
@@ -160,7 +175,12 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 Ok(1)
             }
         },
-        Command::Classify(args) => crate::policy::run_classify(args),
+        Command::Classify(args) => {
+            // The server's [policy.detect]; the built-in defaults where the default config
+            // file does not exist (a workstation), an error for a named one that does not.
+            let detect = if cli.config.as_os_str() == config::DEFAULT_PATH && !cli.config.exists() { Default::default() } else { Config::load(&cli.config)?.policy.detect };
+            crate::policy::run_classify(args, &detect)
+        }
         Command::Audit(cmd) => run_audit(&cli.config, cmd),
         Command::Usage(cmd) => run_usage(&cli.config, cmd),
         Command::Pki(cmd) => {

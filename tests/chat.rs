@@ -104,3 +104,38 @@ async fn every_content_part_counts_toward_the_prompt() {
     assert!(p(&two) > p(&one), "{} vs {}", p(&two), p(&one));
     assert_eq!(p(&one), p(&plain));
 }
+
+/// Prompt-prefix reuse (`prefix_cache = "user"`): the same user's second request with a
+/// shared prefix reuses the KV cache and says so in `usage.prompt_tokens_details`; the
+/// ledger and metrics count the cached tokens; another user never gets a hit from it.
+#[tokio::test]
+async fn a_users_repeated_prefix_is_reused_and_counted_but_not_across_users() {
+    use crate::harness::{client_with, Opts, TestServer};
+    use zonegate::tls::pki::Validity;
+    let s = TestServer::start(Opts { parallel: 2, prefix_cache: "user", ..Opts::default() }).await;
+    let system = "Du bist der Auskunftsassistent der Stadtverwaltung Musterstadt. Antworte knapp und sachlich. ".repeat(6);
+    let ask = |q: &str| json!({"model": CHAT, "max_tokens": 4, "temperature": 0, "messages": [{"role": "system", "content": system}, {"role": "user", "content": q}]});
+    let a = s.client();
+    let (st, _, first) = post(&a, &s.url("/v1/chat/completions"), &ask("Wann hat das Bürgerbüro geöffnet?")).await;
+    assert_eq!(st, 200, "{first}");
+    assert_eq!(first["usage"]["prompt_tokens_details"]["cached_tokens"], 0, "nothing cached yet");
+    let (_, _, second) = post(&a, &s.url("/v1/chat/completions"), &ask("Wo beantrage ich einen Anwohnerparkausweis?")).await;
+    let prompt = second["usage"]["prompt_tokens"].as_u64().unwrap();
+    let cached = second["usage"]["prompt_tokens_details"]["cached_tokens"].as_u64().unwrap();
+    assert!(cached > 60 && cached < prompt, "the shared system prompt is reused: {cached} of {prompt}");
+    // Streamed, with usage: the same count arrives in the usage chunk.
+    let mut streamed = ask("Wo beantrage ich einen Anwohnerparkausweis?");
+    streamed["stream"] = json!(true);
+    streamed["stream_options"] = json!({"include_usage": true});
+    let (_, data) = post_sse(&a, &s.url("/v1/chat/completions"), &streamed).await;
+    let usage = chunks(&data).into_iter().find(|c| !c["usage"].is_null()).unwrap();
+    assert!(usage["usage"]["prompt_tokens_details"]["cached_tokens"].as_u64().unwrap() >= cached);
+    // Another user of another department: no hit from the first user's prefix.
+    let other = s.pki.issue_client("erika.beispiel", "Kämmerei", false, Validity::days_from_now(5)).unwrap();
+    let b = client_with(&s.pki.ca_cert, Some((&other.cert, &other.key)));
+    let (st, _, theirs) = post(&b, &s.url("/v1/chat/completions"), &ask("Wann hat das Bürgerbüro geöffnet?")).await;
+    assert_eq!(st, 200, "{theirs}");
+    assert_eq!(theirs["usage"]["prompt_tokens_details"]["cached_tokens"], 0, "prefixes are scoped per user");
+    let rec = s.running.state.accounting.recent();
+    assert_eq!(rec.iter().map(|r| r.cached_tokens).filter(|&c| c > 0).count(), 2, "the ledger records the cached tokens");
+}

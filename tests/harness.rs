@@ -37,11 +37,15 @@ pub struct Opts {
     pub handshake_timeout_ms: u64,
     /// TOML appended to the generated config (upstreams, policy).
     pub extra: String,
+    /// `prefix_cache` of the chat model. Off by default here: several tests compare two
+    /// greedy generations token for token, and a reused prefix evaluates the last prompt
+    /// token in a batch of one, which may sum floats in another order.
+    pub prefix_cache: &'static str,
 }
 
 impl Default for Opts {
     fn default() -> Self {
-        Self { parallel: 4, context_size: 4096, queue_depth: 32, max_body_bytes: 1 << 20, max_tokens_cap: 512, handshake_timeout_ms: 5000, extra: String::new() }
+        Self { parallel: 4, context_size: 4096, queue_depth: 32, max_body_bytes: 1 << 20, max_tokens_cap: 512, handshake_timeout_ms: 5000, extra: String::new(), prefix_cache: "off" }
     }
 }
 
@@ -71,6 +75,7 @@ path = "{model}"
 context_size = {ctx}
 parallel = {par}
 threads = 2
+prefix_cache = "{pc}"
 
 [[models]]
 id = "{EMBED}"
@@ -91,6 +96,7 @@ threads = 2
         model = model.display(),
         ctx = o.context_size,
         par = o.parallel,
+        pc = o.prefix_cache,
     ) + &o.extra
 }
 

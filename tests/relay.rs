@@ -245,13 +245,21 @@ async fn red_budget_blocks_at_the_boundary_and_only_red() {
     let ask = chat(RED, "Was regelt eine Satzung?");
     assert_eq!(post(&c, &s.url("/v1/chat/completions"), &ask).await.0, 200);
     let rec = s.running.state.accounting.recent();
-    assert_eq!((rec[0].prompt_tokens, rec[0].completion_tokens), (11, 7), "the upstream's usage is what is accounted");
+    assert_eq!((rec[0].prompt_tokens, rec[0].completion_tokens, rec[0].cached_tokens), (11, 7, 4), "the upstream's usage is what is accounted");
     let mut streamed = ask.clone();
     streamed["stream"] = json!(true);
     let (st, _) = post_sse(&c, &s.url("/v1/chat/completions"), &streamed).await;
     assert_eq!(st, 200);
     let rec = s.running.state.accounting.recent();
-    assert_eq!((rec[1].prompt_tokens, rec[1].completion_tokens), (11, 7), "streamed: usage the relay asked for");
+    assert_eq!((rec[1].prompt_tokens, rec[1].completion_tokens, rec[1].cached_tokens), (11, 7, 4), "streamed: usage the relay asked for");
+    // The stream's events come 150 ms apart: latency runs to the end of the stream.
+    assert!(rec[1].latency_ms >= 150 && rec[1].latency_ms < 60_000, "latency {} ms", rec[1].latency_ms);
+    // Prometheus: tokens by zone, model and type; the budget's fill level (36 of 30 tokens).
+    let metrics = c.get(s.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let line = |prefix: &str| metrics.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no {prefix} in\n{metrics}")).to_string();
+    assert!(line(&format!("zonegate_accounted_tokens_total{{zone=\"red\",model=\"{RED}\",type=\"cached\"}}")).ends_with(" 8"));
+    assert!(line("zonegate_budget_fill_ratio{department=\"dev\",zone=\"red\"}").ends_with(" 1.2"));
+    assert!(!metrics.contains("user="), "no user ids in metrics");
     // 36 of 30 tokens used: the next red request is refused, green still works.
     let (st, _, b) = post(&c, &s.url("/v1/chat/completions"), &ask).await;
     assert_eq!(st, 429, "{b}");

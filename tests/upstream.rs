@@ -79,7 +79,7 @@ async fn chat(State(up): State<Upstream>, headers: HeaderMap, Json(body): Json<V
     }
     up.bodies.lock().unwrap().push(body.clone());
     let answer = format!("ECHO: {}", last_text(&body));
-    let usage = json!({"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18});
+    let usage = json!({"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18, "prompt_tokens_details": {"cached_tokens": 4}});
     if !body["stream"].as_bool().unwrap_or(false) {
         return Json(json!({"id": "up-1", "object": "chat.completion", "created": 1, "model": "upstream-model", "system_fingerprint": "fp_upstream",
             "choices": [{"index": 0, "message": {"role": "assistant", "content": answer}, "logprobs": null, "finish_reason": "stop"}], "usage": usage}))

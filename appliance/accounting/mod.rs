@@ -17,9 +17,10 @@ use serde_json::{Map, Value};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 
 pub use budget::{BudgetExceeded, Meter};
-pub use ledger::{Ledger, LedgerError, VerifyReport};
+pub use ledger::{Ledger, LedgerError, PruneReport, Retention, VerifyReport};
 
 use crate::policy::{Category, DataClass, Decision, Zone};
 
@@ -55,6 +56,12 @@ pub struct RequestRecord {
     pub prompt_tokens: u64,
     /// Completion tokens.
     pub completion_tokens: u64,
+    /// Prompt tokens served from a cache (the upstream's `usage.prompt_tokens_details.cached_tokens`;
+    /// green: tokens of the prompt prefix reused from the sequence's KV cache).
+    pub cached_tokens: u64,
+    /// Milliseconds from reading the request to the end of the answer (the last stream
+    /// event for streams); 0 for requests refused before any work.
+    pub latency_ms: u64,
 }
 
 /// What an administrator did in the console (the `action` of an admin ledger record).
@@ -128,14 +135,39 @@ struct DecisionLabels {
     decision: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BudgetLabels {
+    department: String,
+    zone: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    zone: String,
+    model: String,
+    decision: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TokenLabels {
+    zone: String,
+    model: String,
+    /// `prompt`, `completion` or `cached`.
+    r#type: String,
+}
+
 /// The accounting sink shared by all handlers.
 #[derive(Debug, Default)]
 pub struct Accounting {
     recent: Mutex<VecDeque<RequestRecord>>,
     decisions: Family<DecisionLabels, Counter>,
+    requests: Family<RequestLabels, Counter>,
+    tokens: Family<TokenLabels, Counter>,
     ledger: Option<Ledger>,
     ledger_failures: Counter,
     meter: Meter,
+    retention: Retention,
+    default_class: Option<DataClass>,
 }
 
 impl RequestRecord {
@@ -158,6 +190,8 @@ impl RequestRecord {
         m.insert("upstream_status".into(), self.upstream_status.map_or(Value::Null, Value::from));
         m.insert("prompt_tokens".into(), Value::from(self.prompt_tokens));
         m.insert("completion_tokens".into(), Value::from(self.completion_tokens));
+        m.insert("cached_tokens".into(), Value::from(self.cached_tokens));
+        m.insert("latency_ms".into(), Value::from(self.latency_ms));
         m
     }
 }
@@ -184,6 +218,27 @@ impl Accounting {
             meter.add(v["department"].as_str().unwrap_or(""), zone, t, tokens, v["cost_eur"].as_f64().unwrap_or(0.0));
         })?;
         Ok(Self { ledger: Some(ledger), meter, ..Self::default() })
+    }
+
+    /// Sets the ledger's retention per data class; records without a class count as
+    /// `default_class` (the policy's default).
+    #[must_use]
+    pub fn with_retention(mut self, retention: Retention, default_class: DataClass) -> Self {
+        self.retention = retention;
+        self.default_class = Some(default_class);
+        self
+    }
+
+    /// Prunes the ledger's records whose retention ran out at `now` (see
+    /// [`Ledger::prune`]); `None` without a ledger or without a retention setting.
+    ///
+    /// # Errors
+    /// [`LedgerError`] from the rewrite; the ledger is left as it was.
+    pub fn prune(&self, now: u64) -> Result<Option<PruneReport>, LedgerError> {
+        match &self.ledger {
+            Some(l) if !self.retention.is_empty() => l.prune(now, &self.retention, self.default_class.unwrap_or(DataClass::Internal)).map(Some),
+            _ => Ok(None),
+        }
     }
 
     /// Refuses a request of `department` to `zone` when its monthly budget is used up.
@@ -218,9 +273,13 @@ impl Accounting {
             }
         }
         self.decisions.get_or_create(&DecisionLabels { zone: r.zone.as_str().into(), decision: r.decision.as_str().into() }).inc();
+        self.requests.get_or_create(&RequestLabels { zone: r.zone.as_str().into(), model: r.model.clone(), decision: r.decision.as_str().into() }).inc();
+        for (kind, n) in [("prompt", r.prompt_tokens), ("completion", r.completion_tokens), ("cached", r.cached_tokens)] {
+            self.tokens.get_or_create(&TokenLabels { zone: r.zone.as_str().into(), model: r.model.clone(), r#type: kind.into() }).inc_by(n);
+        }
         // Who asked goes to the audit ledger, not to the log.
         log::debug!(
-            "request model={} zone={} effective={} decision={} categories={} upstream_status={} tokens={}+{}",
+            "request model={} zone={} effective={} decision={} categories={} upstream_status={} tokens={}+{} cached={} latency_ms={}",
             r.model,
             r.zone.as_str(),
             r.effective.map_or("-", DataClass::as_str),
@@ -228,7 +287,9 @@ impl Accounting {
             r.categories.iter().map(|(c, n)| format!("{}:{n}", c.as_str())).collect::<Vec<_>>().join(","),
             r.upstream_status.map_or("-".to_string(), |s| s.to_string()),
             r.prompt_tokens,
-            r.completion_tokens
+            r.completion_tokens,
+            r.cached_tokens,
+            r.latency_ms
         );
         let mut q = self.recent.lock().unwrap_or_else(|e| e.into_inner());
         if q.len() == RECENT {
@@ -261,9 +322,20 @@ impl Accounting {
         self.recent.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
     }
 
-    /// The decision counter family, for the metrics registry.
-    pub fn decision_metrics(&self) -> Family<impl EncodeLabelSet + Clone + std::hash::Hash + Eq + std::fmt::Debug + Send + Sync + 'static, Counter> {
-        self.decisions.clone()
+    /// Registers the accounting metrics (low-cardinality labels only: zone, model,
+    /// decision, token type; budgets by department and zone — never user ids):
+    /// `policy_decisions`, `accounted_requests`, `accounted_tokens` and
+    /// `budget_fill_ratio` (fraction of each configured monthly budget used at `now`, the larger of its token
+    /// and EUR fractions).
+    pub fn register_metrics(&self, reg: &mut prometheus_client::registry::Registry, now: u64) {
+        reg.register("policy_decisions", "Policy decisions by zone and decision", self.decisions.clone());
+        reg.register("accounted_requests", "Requests recorded by accounting, by zone, model and decision", self.requests.clone());
+        reg.register("accounted_tokens", "Tokens recorded by accounting, by zone, model and type (prompt, completion, cached)", self.tokens.clone());
+        let fill: Family<BudgetLabels, Gauge<f64, std::sync::atomic::AtomicU64>> = Family::default();
+        for (b, f) in self.meter.fill(now) {
+            fill.get_or_create(&BudgetLabels { department: b.department.clone(), zone: b.zone.as_str().into() }).set(f);
+        }
+        reg.register("budget_fill_ratio", "Fraction of the monthly budget used, per department and zone", fill);
     }
 }
 
@@ -300,15 +372,17 @@ mod tests {
             upstream_status: None,
             prompt_tokens: 7,
             completion_tokens: 3,
+            cached_tokens: 0,
+            latency_ms: 12,
         };
         acc.record(req.clone());
         let admin = AdminRecord { time: now, user: "admin".into(), department: "IT".into(), serial: "ab12".into(), action: AdminAction::CertificateIssued, target: "serial 99 user x".into(), ok: true };
         acc.record_admin(&admin).unwrap();
         acc.record(req);
-        assert_eq!(ledger::verify(&p).unwrap(), VerifyReport { records: 3, first_broken: None });
+        assert_eq!(ledger::verify(&p).unwrap(), VerifyReport { records: 3, pruned: 0, first_broken: None });
         let text = std::fs::read_to_string(&p).unwrap();
         assert!(text.contains("\"kind\":\"admin\"") && text.contains("\"action\":\"certificate_issued\""));
-        let cfg = AccountingConfig { per_user_reports: true, min_group_size: 1 };
+        let cfg = AccountingConfig { per_user_reports: true, min_group_size: 1, ..AccountingConfig::default() };
         let rows = report::report(&p, (2026, 11), &report::parse_dims("department", &cfg).unwrap(), &cfg).unwrap();
         assert_eq!(rows.len(), 1, "the admin record is no department's usage: {rows:?}");
         assert_eq!(rows[0].requests, 2);

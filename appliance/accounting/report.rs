@@ -69,8 +69,19 @@ pub struct Row {
     pub prompt_tokens: u64,
     /// Completion tokens.
     pub completion_tokens: u64,
+    /// Prompt tokens served from a cache.
+    pub cached_tokens: u64,
     /// Cost in EUR.
     pub cost_eur: f64,
+    /// Sum of the requests' latencies in milliseconds (see [`Row::mean_latency_ms`]).
+    pub latency_ms_sum: u64,
+}
+
+impl Row {
+    /// Mean latency of the group's requests in milliseconds (0 for an empty group).
+    pub fn mean_latency_ms(&self) -> u64 {
+        self.latency_ms_sum.checked_div(self.requests).unwrap_or(0)
+    }
 }
 
 /// Aggregates the request records of `(year, month)`.
@@ -105,11 +116,13 @@ pub fn report(path: &Path, month: (i32, u8), dims: &[Dim], cfg: &AccountingConfi
                 d => r[d.name()].as_str().unwrap_or("").to_string(),
             })
             .collect();
-        let row = groups.entry(key.clone()).or_insert(Row { key, requests: 0, prompt_tokens: 0, completion_tokens: 0, cost_eur: 0.0 });
+        let row = groups.entry(key.clone()).or_insert(Row { key, requests: 0, prompt_tokens: 0, completion_tokens: 0, cached_tokens: 0, cost_eur: 0.0, latency_ms_sum: 0 });
         row.requests += 1;
         row.prompt_tokens += r["prompt_tokens"].as_u64().unwrap_or(0);
         row.completion_tokens += r["completion_tokens"].as_u64().unwrap_or(0);
+        row.cached_tokens += r["cached_tokens"].as_u64().unwrap_or(0);
         row.cost_eur += r["cost_eur"].as_f64().unwrap_or(0.0);
+        row.latency_ms_sum += r["latency_ms"].as_u64().unwrap_or(0);
     }
     Ok(groups.into_values().collect())
 }
@@ -117,11 +130,11 @@ pub fn report(path: &Path, month: (i32, u8), dims: &[Dim], cfg: &AccountingConfi
 /// CSV (RFC 4180) with a header row.
 pub fn to_csv(dims: &[Dim], rows: &[Row]) -> String {
     let quote = |s: &str| if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() };
-    let mut out = dims.iter().map(|d| d.name()).chain(["requests", "prompt_tokens", "completion_tokens", "cost_eur"]).collect::<Vec<_>>().join(",");
+    let mut out = dims.iter().map(|d| d.name()).chain(["requests", "prompt_tokens", "completion_tokens", "cached_tokens", "cost_eur", "mean_latency_ms"]).collect::<Vec<_>>().join(",");
     out.push_str("\r\n");
     for r in rows {
         let mut cells: Vec<String> = r.key.iter().map(|k| quote(k)).collect();
-        cells.extend([r.requests.to_string(), r.prompt_tokens.to_string(), r.completion_tokens.to_string(), format!("{:.4}", r.cost_eur)]);
+        cells.extend([r.requests.to_string(), r.prompt_tokens.to_string(), r.completion_tokens.to_string(), r.cached_tokens.to_string(), format!("{:.4}", r.cost_eur), r.mean_latency_ms().to_string()]);
         out.push_str(&cells.join(","));
         out.push_str("\r\n");
     }
@@ -140,7 +153,9 @@ pub fn to_json(dims: &[Dim], rows: &[Row]) -> Value {
                 o.insert("requests".into(), json!(r.requests));
                 o.insert("prompt_tokens".into(), json!(r.prompt_tokens));
                 o.insert("completion_tokens".into(), json!(r.completion_tokens));
+                o.insert("cached_tokens".into(), json!(r.cached_tokens));
                 o.insert("cost_eur".into(), json!(r.cost_eur));
+                o.insert("mean_latency_ms".into(), json!(r.mean_latency_ms()));
                 Value::Object(o)
             })
             .collect(),
@@ -168,14 +183,14 @@ mod tests {
         }
         l.append(rec("Kämmerei", "k", "red", 5, nov)).unwrap();
         l.append(rec("Bauamt", "a", "red", 99, nov + 86_400)).unwrap(); // December
-        let cfg = AccountingConfig { per_user_reports: false, min_group_size: 2 };
+        let cfg = AccountingConfig { per_user_reports: false, min_group_size: 2, ..Default::default() };
         let dims = parse_dims("department,zone", &cfg).unwrap();
         let rows = report(&p, (2026, 11), &dims, &cfg).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].key, vec!["Bauamt", "red"]);
         assert_eq!((rows[0].requests, rows[0].prompt_tokens), (3, 30));
         assert_eq!(rows[1].key, vec!["other", "red"], "one user only: not shown by name");
-        assert!(to_csv(&dims, &rows).starts_with("department,zone,requests,prompt_tokens,completion_tokens,cost_eur\r\n"));
+        assert!(to_csv(&dims, &rows).starts_with("department,zone,requests,prompt_tokens,completion_tokens,cached_tokens,cost_eur,mean_latency_ms\r\n"));
         assert!(parse_dims("user", &cfg).is_err(), "per-user figures are off by default");
     }
 }

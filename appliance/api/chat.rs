@@ -124,19 +124,19 @@ fn response_format_grammar(rf: Option<&Value>) -> Result<Option<String>, ApiErro
 }
 
 /// The handler: relayed models go through the policy gate, green ones to the engine.
-pub(crate) async fn chat_completions(State(st): State<AppState>, who: PeerIdentity, headers: HeaderMap, ApiJson(raw): ApiJson<Value>) -> Result<Response, ApiError> {
+pub(crate) async fn chat_completions(State(st): State<AppState>, who: PeerIdentity, start: super::RequestStart, headers: HeaderMap, ApiJson(raw): ApiJson<Value>) -> Result<Response, ApiError> {
     let req: ChatCompletionRequest = super::json::from_value(&raw)?;
     let cap = st.limits.max_tokens_cap;
     let relayed_model = st.relay.model(&req.model);
     super::check_budget(&st, &who, relayed_model.as_ref().map_or(crate::policy::Zone::Green, |m| m.zone))?;
     if let Some(m) = relayed_model {
         validate_relayed(&req, cap)?;
-        return match relayed::forward(&st, &who, &headers, Endpoint::ChatCompletions, m, raw).await? {
+        return match relayed::forward(&st, &who, start, &headers, Endpoint::ChatCompletions, m, raw).await? {
             Relayed::Done(r) => Ok(r),
             Relayed::Reroute(green) => {
                 let mut req = req;
                 req.model = green.clone();
-                let mut resp = green_chat(&st, &who, validate(req, cap)?).await?;
+                let mut resp = green_chat(&st, &who, start, validate(req, cap)?).await?;
                 if let Ok(v) = HeaderValue::from_str(&green) {
                     resp.headers_mut().insert(relayed::REROUTED_HEADER, v);
                 }
@@ -144,7 +144,7 @@ pub(crate) async fn chat_completions(State(st): State<AppState>, who: PeerIdenti
             }
         };
     }
-    green_chat(&st, &who, validate(req, cap)?).await
+    green_chat(&st, &who, start, validate(req, cap)?).await
 }
 
 /// The parameter checks that also apply to relayed requests (400 before anything is sent).
@@ -182,7 +182,7 @@ fn sampling_fields(req: &ChatCompletionRequest) -> params::Raw<'_> {
 }
 
 /// Serves a validated chat request on a green model.
-async fn green_chat(st: &AppState, who: &PeerIdentity, valid: ValidChatRequest) -> Result<Response, ApiError> {
+async fn green_chat(st: &AppState, who: &PeerIdentity, start: super::RequestStart, valid: ValidChatRequest) -> Result<Response, ApiError> {
     let generator = st.engine.generator(&valid.model).map_err(|e| ApiError::from_engine(e, "messages", st.limits.retry_after))?;
     let prompt = generator.chat_prompt(&valid.turns).map_err(|e| ApiError::from_engine(e, "messages", st.limits.retry_after))?;
     let tokens = generator.tokenize(&prompt, true);
@@ -190,16 +190,18 @@ async fn green_chat(st: &AppState, who: &PeerIdentity, valid: ValidChatRequest) 
     for i in 0..valid.n {
         let mut p = valid.params.clone();
         p.seed = p.seed.map(|s| s.wrapping_add(i));
+        p.cache_scope = super::cache_scope(who, generator.info().prefix_cache, i);
         gens.push(generator.submit(tokens.clone(), p).map_err(|e| ApiError::from_engine(e, "messages", st.limits.retry_after))?);
     }
     let prompt_tokens = gens.first().map(|g| g.prompt_tokens).unwrap_or(0);
     let fmt = ChatFormat::new(&valid);
     if valid.stream {
-        return Ok(stream::sse(gens, prompt_tokens, valid.include_usage, fmt, super::on_done_green(st, who, &valid.model)));
+        return Ok(stream::sse(gens, prompt_tokens, valid.include_usage, fmt, super::on_done_green(st, who, start, &valid.model)));
     }
     let done = stream::collect(gens).await?;
     let completion_tokens = done.iter().map(|c| c.completion_tokens).sum();
-    super::record_green(st, who, &valid.model, Usage::new(prompt_tokens, completion_tokens));
+    let usage = Usage::new(prompt_tokens, completion_tokens).with_cached(done.iter().map(|c| c.cached_tokens).sum());
+    super::record_green(st, who, start, &valid.model, usage);
     let choices: Vec<Value> = done
         .into_iter()
         .enumerate()
@@ -215,7 +217,7 @@ async fn green_chat(st: &AppState, who: &PeerIdentity, valid: ValidChatRequest) 
     let body = json!({
         "id": fmt.id, "object": "chat.completion", "created": fmt.created, "model": fmt.model,
         "system_fingerprint": super::fingerprint(),
-        "choices": choices, "usage": Usage::new(prompt_tokens, completion_tokens),
+        "choices": choices, "usage": usage,
     });
     Ok(axum::Json(body).into_response())
 }

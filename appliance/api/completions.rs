@@ -20,20 +20,20 @@ use crate::tls::PeerIdentity;
 const DEFAULT_MAX_TOKENS: u32 = 16;
 
 /// The handler: relayed models through the policy gate, green ones to the engine.
-pub(crate) async fn completions(State(st): State<AppState>, who: PeerIdentity, headers: HeaderMap, ApiJson(raw): ApiJson<Value>) -> Result<Response, ApiError> {
+pub(crate) async fn completions(State(st): State<AppState>, who: PeerIdentity, start: super::RequestStart, headers: HeaderMap, ApiJson(raw): ApiJson<Value>) -> Result<Response, ApiError> {
     let req: CompletionRequest = super::json::from_value(&raw)?;
     let relayed_model = st.relay.model(&req.model);
     super::check_budget(&st, &who, relayed_model.as_ref().map_or(crate::policy::Zone::Green, |m| m.zone))?;
     let Some(m) = relayed_model else {
-        return green_completions(&st, &who, req).await;
+        return green_completions(&st, &who, start, req).await;
     };
     sampling(&req, st.limits.max_tokens_cap)?;
-    match relayed::forward(&st, &who, &headers, Endpoint::Completions, m, raw).await? {
+    match relayed::forward(&st, &who, start, &headers, Endpoint::Completions, m, raw).await? {
         Relayed::Done(r) => Ok(r),
         Relayed::Reroute(green) => {
             let mut req = req;
             req.model = green.clone();
-            let mut resp = green_completions(&st, &who, req).await?;
+            let mut resp = green_completions(&st, &who, start, req).await?;
             if let Ok(v) = HeaderValue::from_str(&green) {
                 resp.headers_mut().insert(relayed::REROUTED_HEADER, v);
             }
@@ -68,7 +68,7 @@ fn sampling(req: &CompletionRequest, cap: u32) -> Result<(crate::engine::Samplin
 
 /// Serves legacy completions on a green model: one choice per prompt and `n`, indexed
 /// prompt-major as OpenAI does.
-async fn green_completions(st: &AppState, who: &PeerIdentity, req: CompletionRequest) -> Result<Response, ApiError> {
+async fn green_completions(st: &AppState, who: &PeerIdentity, start: super::RequestStart, req: CompletionRequest) -> Result<Response, ApiError> {
     let retry = st.limits.retry_after;
     let (params, n) = sampling(&req, st.limits.max_tokens_cap)?;
     if req.suffix.is_some() {
@@ -101,6 +101,7 @@ async fn green_completions(st: &AppState, who: &PeerIdentity, req: CompletionReq
         for i in 0..n {
             let mut p = params.clone();
             p.seed = p.seed.map(|s| s.wrapping_add(i));
+            p.cache_scope = super::cache_scope(who, generator.info().prefix_cache, i);
             let g = generator.submit(tokens.clone(), p).map_err(|e| ApiError::from_engine(e, "prompt", retry))?;
             if i == 0 {
                 prompt_tokens += g.prompt_tokens;
@@ -113,11 +114,12 @@ async fn green_completions(st: &AppState, who: &PeerIdentity, req: CompletionReq
     if stream_on {
         fmt.include_usage = req.stream_options.as_ref().is_some_and(|o| o.include_usage);
         let inc = fmt.include_usage;
-        return Ok(stream::sse(gens, prompt_tokens, inc, fmt, super::on_done_green(st, who, &req.model)));
+        return Ok(stream::sse(gens, prompt_tokens, inc, fmt, super::on_done_green(st, who, start, &req.model)));
     }
     let done = stream::collect(gens).await?;
     let completion_tokens = done.iter().map(|c| c.completion_tokens).sum();
-    super::record_green(st, who, &req.model, Usage::new(prompt_tokens, completion_tokens));
+    let usage = Usage::new(prompt_tokens, completion_tokens).with_cached(done.iter().map(|c| c.cached_tokens).sum());
+    super::record_green(st, who, start, &req.model, usage);
     let choices: Vec<Value> = done
         .into_iter()
         .enumerate()
@@ -128,7 +130,7 @@ async fn green_completions(st: &AppState, who: &PeerIdentity, req: CompletionReq
         .collect();
     Ok(axum::Json(json!({
         "id": fmt.id, "object": "text_completion", "created": fmt.created, "model": fmt.model,
-        "system_fingerprint": super::fingerprint(), "choices": choices, "usage": Usage::new(prompt_tokens, completion_tokens),
+        "system_fingerprint": super::fingerprint(), "choices": choices, "usage": usage,
     }))
     .into_response())
 }

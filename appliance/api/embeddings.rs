@@ -27,14 +27,14 @@ pub fn encode_base64(v: &[f32]) -> String {
 
 /// The handler: relayed models through the policy gate (a violation blocks: there is no
 /// green reroute for embeddings), green ones to the engine.
-pub(crate) async fn embeddings(State(st): State<AppState>, who: PeerIdentity, headers: HeaderMap, ApiJson(raw): ApiJson<Value>) -> Result<Response, ApiError> {
+pub(crate) async fn embeddings(State(st): State<AppState>, who: PeerIdentity, start: super::RequestStart, headers: HeaderMap, ApiJson(raw): ApiJson<Value>) -> Result<Response, ApiError> {
     let req: EmbeddingRequest = super::json::from_value(&raw)?;
     let relayed_model = st.relay.model(&req.model);
     super::check_budget(&st, &who, relayed_model.as_ref().map_or(crate::policy::Zone::Green, |m| m.zone))?;
     let Some(m) = relayed_model else {
-        return green_embeddings(&st, &who, req).await.map(IntoResponse::into_response);
+        return green_embeddings(&st, &who, start, req).await.map(IntoResponse::into_response);
     };
-    match relayed::forward(&st, &who, &headers, Endpoint::Embeddings, m, raw).await? {
+    match relayed::forward(&st, &who, start, &headers, Endpoint::Embeddings, m, raw).await? {
         Relayed::Done(r) => Ok(r),
         Relayed::Reroute(_) => Err(ApiError {
             status: axum::http::StatusCode::FORBIDDEN,
@@ -48,7 +48,7 @@ pub(crate) async fn embeddings(State(st): State<AppState>, who: PeerIdentity, he
 }
 
 /// Embeds on a green model.
-async fn green_embeddings(st: &AppState, who: &PeerIdentity, req: EmbeddingRequest) -> Result<Json<Value>, ApiError> {
+async fn green_embeddings(st: &AppState, who: &PeerIdentity, start: super::RequestStart, req: EmbeddingRequest) -> Result<Json<Value>, ApiError> {
     let retry = st.limits.retry_after;
     let base64 = match req.encoding_format.as_deref() {
         None | Some("float") => false,
@@ -77,7 +77,7 @@ async fn green_embeddings(st: &AppState, who: &PeerIdentity, req: EmbeddingReque
     };
     let prompt_tokens: usize = inputs.iter().map(Vec::len).sum();
     let vectors = emb.embed(inputs).await.map_err(|e| ApiError::from_engine(e, "input", retry))?;
-    super::record_green(st, who, &req.model, super::types::Usage::new(prompt_tokens as u32, 0));
+    super::record_green(st, who, start, &req.model, super::types::Usage::new(prompt_tokens as u32, 0));
     let data: Vec<Value> = vectors
         .into_iter()
         .enumerate()

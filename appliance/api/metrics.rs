@@ -47,7 +47,7 @@ impl Metrics {
     /// Formatting errors of the encoder.
     pub fn render(&self, engine: &Engine, accounting: &crate::accounting::Accounting) -> Result<String, std::fmt::Error> {
         let mut reg = Registry::with_prefix("zonegate");
-        reg.register("policy_decisions", "Policy decisions by zone and decision", accounting.decision_metrics());
+        accounting.register_metrics(&mut reg, crate::accounting::unix_now());
         reg.register("http_requests", "HTTP requests by route and status", self.requests.clone());
         let build: Family<BuildLabels, Gauge> = Family::default();
         build.get_or_create(&BuildLabels { version: crate::VERSION.into(), revision: crate::GIT_REVISION.into(), features: crate::FEATURES.into() }).set(1);

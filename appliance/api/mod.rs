@@ -105,8 +105,27 @@ pub(crate) fn check_budget(st: &AppState, who: &crate::tls::PeerIdentity, zone: 
     st.accounting.check_budget(&who.department, zone).map_err(|e| ApiError::from_budget(&e))
 }
 
+/// When the API started on a request (set by the router's middleware; the extractor falls
+/// back to "now" where the middleware did not run). Gives the records' `latency_ms`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RequestStart(pub std::time::Instant);
+
+impl RequestStart {
+    /// Milliseconds since the request was read.
+    pub(crate) fn elapsed_ms(self) -> u64 {
+        u64::try_from(self.0.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestStart {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<RequestStart>().copied().unwrap_or(RequestStart(std::time::Instant::now())))
+    }
+}
+
 /// Hands a green request's facts to accounting (green receives every class: `allow`).
-pub(crate) fn record_green(st: &AppState, who: &crate::tls::PeerIdentity, model: &str, usage: types::Usage) {
+pub(crate) fn record_green(st: &AppState, who: &crate::tls::PeerIdentity, start: RequestStart, model: &str, usage: types::Usage) {
     st.accounting.record(crate::accounting::RequestRecord {
         time: stream::unix_now(),
         user: who.user.clone(),
@@ -121,16 +140,32 @@ pub(crate) fn record_green(st: &AppState, who: &crate::tls::PeerIdentity, model:
         upstream_status: None,
         prompt_tokens: u64::from(usage.prompt_tokens),
         completion_tokens: u64::from(usage.completion_tokens),
+        cached_tokens: u64::from(usage.prompt_tokens_details.cached_tokens),
+        latency_ms: start.elapsed_ms(),
     });
 }
 
-/// A callback for [`stream::sse`] that records the usage of a green stream.
-pub(crate) fn on_done_green(st: &AppState, who: &crate::tls::PeerIdentity, model: &str) -> stream::OnDone {
-    let (st, who, model) = (st.clone(), who.clone(), model.to_string());
-    Box::new(move |u| record_green(&st, &who, &model, u))
+/// The prompt-cache scope of a generation for `who` under the model's `prefix_cache`
+/// setting; only the first choice of a prompt gets one (so `cached_tokens` counts each
+/// prompt once, like `prompt_tokens`).
+pub(crate) fn cache_scope(who: &crate::tls::PeerIdentity, mode: crate::config::PrefixCache, choice: u32) -> Option<String> {
+    use crate::config::PrefixCache;
+    match mode {
+        _ if choice > 0 => None,
+        PrefixCache::Off => None,
+        PrefixCache::User => Some(format!("user:{}/{}", who.department, who.user)),
+        PrefixCache::Department => Some(format!("department:{}", who.department)),
+    }
 }
 
-async fn count_requests(State(st): State<AppState>, req: Request, next: Next) -> Response {
+/// A callback for [`stream::sse`] that records the usage of a green stream.
+pub(crate) fn on_done_green(st: &AppState, who: &crate::tls::PeerIdentity, start: RequestStart, model: &str) -> stream::OnDone {
+    let (st, who, model) = (st.clone(), who.clone(), model.to_string());
+    Box::new(move |u| record_green(&st, &who, start, &model, u))
+}
+
+async fn count_requests(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
+    req.extensions_mut().insert(RequestStart(std::time::Instant::now()));
     let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "other".into());
     let resp = next.run(req).await.into_response();
     st.metrics.record_request(&route, resp.status().as_u16());

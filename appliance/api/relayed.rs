@@ -55,7 +55,14 @@ async fn decide(st: &AppState, model: &RelayedModel, declared: DataClass, body: 
     }
 }
 
-fn record(st: &AppState, who: &PeerIdentity, model: &str, v: &Verdict, upstream_status: Option<u16>, usage: (u64, u64)) {
+/// Prompt, completion and cached prompt tokens from an upstream's `usage` object
+/// (OpenAI: `prompt_tokens`, `completion_tokens`, `prompt_tokens_details.cached_tokens`).
+fn usage_of(u: &Value) -> (u64, u64, u64) {
+    let n = |p: &str| u.pointer(p).and_then(Value::as_u64).unwrap_or(0);
+    (n("/prompt_tokens"), n("/completion_tokens"), n("/prompt_tokens_details/cached_tokens"))
+}
+
+fn record(st: &AppState, who: &PeerIdentity, start: super::RequestStart, model: &str, v: &Verdict, upstream_status: Option<u16>, usage: (u64, u64, u64)) {
     st.accounting.record(RequestRecord {
         time: super::stream::unix_now(),
         user: who.user.clone(),
@@ -70,6 +77,8 @@ fn record(st: &AppState, who: &PeerIdentity, model: &str, v: &Verdict, upstream_
         upstream_status,
         prompt_tokens: usage.0,
         completion_tokens: usage.1,
+        cached_tokens: usage.2,
+        latency_ms: start.elapsed_ms(),
     });
 }
 
@@ -82,35 +91,35 @@ pub(crate) enum Relayed {
 }
 
 /// Classifies, decides and forwards one request to a relayed model.
-pub(crate) async fn forward(st: &AppState, who: &PeerIdentity, headers: &HeaderMap, endpoint: Endpoint, model: RelayedModel, body: Value) -> Result<Relayed, ApiError> {
+pub(crate) async fn forward(st: &AppState, who: &PeerIdentity, start: super::RequestStart, headers: &HeaderMap, endpoint: Endpoint, model: RelayedModel, body: Value) -> Result<Relayed, ApiError> {
     let declared = declared_class(headers, &body, st.policy.default_class)?;
     let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false) && endpoint != Endpoint::Embeddings;
     let include_usage = body.pointer("/stream_options/include_usage").and_then(Value::as_bool).unwrap_or(false);
     let (cleared, pseudonyms, verdict) = match decide(st, &model, declared, body).await? {
         Outcome::Stop(v) if v.decision == policy::Decision::Reroute => {
-            record(st, who, &model.id, &v, None, (0, 0));
+            record(st, who, start, &model.id, &v, None, (0, 0, 0));
             return Ok(Relayed::Reroute(v.reroute_model.clone().unwrap_or_default()));
         }
         Outcome::Stop(v) => {
-            record(st, who, &model.id, &v, None, (0, 0));
+            record(st, who, start, &model.id, &v, None, (0, 0, 0));
             return Err(ApiError { status: StatusCode::FORBIDDEN, message: v.block_message(), kind: "invalid_request_error", param: None, code: Some("data_class_not_allowed"), retry_after: None });
         }
         Outcome::Forward(c, p, v) => (c, p, v),
     };
     match st.relay.send(endpoint, &model.id, cleared, stream).await {
         Err(e) => {
-            record(st, who, &model.id, &verdict, relay_status(&e), (0, 0));
+            record(st, who, start, &model.id, &verdict, relay_status(&e), (0, 0, 0));
             Err(ApiError::from_relay(&e))
         }
         Ok(Answer::Json(mut v)) => {
             if let Some(p) = &pseudonyms {
                 restore_json(&mut v, p);
             }
-            let usage = (v.pointer("/usage/prompt_tokens").and_then(Value::as_u64).unwrap_or(0), v.pointer("/usage/completion_tokens").and_then(Value::as_u64).unwrap_or(0));
-            record(st, who, &model.id, &verdict, Some(200), usage);
+            let usage = v.get("usage").map(usage_of).unwrap_or_default();
+            record(st, who, start, &model.id, &verdict, Some(200), usage);
             Ok(Relayed::Done(axum::Json(v).into_response()))
         }
-        Ok(Answer::Stream(events)) => Ok(Relayed::Done(pass_stream(st.clone(), who.clone(), model.id, verdict, events, pseudonyms, include_usage))),
+        Ok(Answer::Stream(events)) => Ok(Relayed::Done(pass_stream(Audit { st: st.clone(), who: who.clone(), start, model: model.id, verdict }, events, pseudonyms, include_usage))),
     }
 }
 
@@ -141,7 +150,7 @@ fn restore_json(v: &mut Value, p: &Pseudonyms) {
 struct PassState {
     restorers: std::collections::HashMap<(u64, String), Restorer>,
     pseudonyms: Option<Pseudonyms>,
-    usage: (u64, u64),
+    usage: (u64, u64, u64),
     recorded: bool,
 }
 
@@ -159,7 +168,7 @@ impl PassState {
     /// Rewrites one upstream chunk for the client; `None` drops it.
     fn chunk(&mut self, mut v: Value, include_usage: bool) -> Option<Value> {
         if let Some(u) = v.get("usage").filter(|u| !u.is_null()) {
-            self.usage = (u["prompt_tokens"].as_u64().unwrap_or(0), u["completion_tokens"].as_u64().unwrap_or(0));
+            self.usage = usage_of(u);
         }
         let is_usage_chunk = v.get("choices").and_then(Value::as_array).is_some_and(Vec::is_empty) && v.get("usage").is_some_and(|u| !u.is_null());
         if is_usage_chunk && !include_usage {
@@ -191,10 +200,26 @@ impl PassState {
 
 /// Passes upstream events on as they arrive; ends with `[DONE]`, after an error event if the
 /// upstream failed mid-stream.
-fn pass_stream(st: AppState, who: PeerIdentity, model: String, verdict: Verdict, events: crate::relay::EventStream, pseudonyms: Option<Pseudonyms>, include_usage: bool) -> Response {
-    let state = PassState { restorers: Default::default(), pseudonyms, usage: (0, 0), recorded: false };
+/// What the audit record of a relayed stream needs besides the outcome.
+#[derive(Clone)]
+struct Audit {
+    st: AppState,
+    who: PeerIdentity,
+    start: super::RequestStart,
+    model: String,
+    verdict: Verdict,
+}
+
+impl Audit {
+    fn record(&self, upstream_status: Option<u16>, usage: (u64, u64, u64)) {
+        record(&self.st, &self.who, self.start, &self.model, &self.verdict, upstream_status, usage);
+    }
+}
+
+fn pass_stream(audit: Audit, events: crate::relay::EventStream, pseudonyms: Option<Pseudonyms>, include_usage: bool) -> Response {
+    let state = PassState { restorers: Default::default(), pseudonyms, usage: (0, 0, 0), recorded: false };
     let body = futures::stream::unfold((events, state, false), move |(mut events, mut state, done)| {
-        let (st, who, model, verdict) = (st.clone(), who.clone(), model.clone(), verdict.clone());
+        let audit = audit.clone();
         async move {
             if done {
                 return None;
@@ -207,7 +232,7 @@ fn pass_stream(st: AppState, who: PeerIdentity, model: String, verdict: Verdict,
                         }
                     }
                     Some(Err(e)) => {
-                        record(&st, &who, &model, &verdict, relay_status(&e).or(Some(502)), state.usage);
+                        audit.record(relay_status(&e).or(Some(502)), state.usage);
                         state.recorded = true;
                         let err = ApiError::from_relay(&e).body();
                         let ev = Event::default().data(err.to_string());
@@ -217,7 +242,7 @@ fn pass_stream(st: AppState, who: PeerIdentity, model: String, verdict: Verdict,
                     }
                     None => {
                         if !state.recorded {
-                            record(&st, &who, &model, &verdict, Some(200), state.usage);
+                            audit.record(Some(200), state.usage);
                         }
                         return Some((Ok(Event::default().data("[DONE]")), (events, state, true)));
                     }

@@ -46,6 +46,7 @@ pub(crate) struct Collected {
     pub logprobs: Vec<TokenLogprob>,
     pub reason: Option<FinishReason>,
     pub completion_tokens: u32,
+    pub cached_tokens: u32,
 }
 
 /// Waits for all generations; returns one [`Collected`] per generation, in order.
@@ -59,9 +60,10 @@ pub(crate) async fn collect(gens: Vec<Generation>) -> Result<Vec<Collected>, Api
                 c.text.push_str(&text);
                 c.logprobs.extend(logprobs);
             }
-            GenEvent::Finished { reason, completion_tokens } => {
+            GenEvent::Finished { reason, completion_tokens, cached_tokens } => {
                 c.reason = Some(reason);
                 c.completion_tokens = completion_tokens;
+                c.cached_tokens = cached_tokens;
             }
             GenEvent::Failed(e) => return Err(ApiError::from_engine(e, "messages", 1)),
         }
@@ -83,6 +85,7 @@ struct State<F> {
     include_usage: bool,
     prompt_tokens: u32,
     completion_tokens: u32,
+    cached_tokens: u32,
     done: bool,
 }
 
@@ -96,7 +99,7 @@ pub(crate) fn sse<F: ChunkFormat>(gens: Vec<Generation>, prompt_tokens: u32, inc
     for i in 0..gens.len() as u32 {
         pending.extend(fmt.start(i).iter().map(event));
     }
-    let state = State { on_done: Some(on_done), merged: merge(gens), fmt, pending, include_usage, prompt_tokens, completion_tokens: 0, done: false };
+    let state = State { on_done: Some(on_done), merged: merge(gens), fmt, pending, include_usage, prompt_tokens, completion_tokens: 0, cached_tokens: 0, done: false };
     let body = stream::unfold(state, |mut st| async move {
         loop {
             if let Some(e) = st.pending.pop_front() {
@@ -110,8 +113,9 @@ pub(crate) fn sse<F: ChunkFormat>(gens: Vec<Generation>, prompt_tokens: u32, inc
                     let chunks = st.fmt.delta(i, text, logprobs);
                     st.pending.extend(chunks.iter().map(event));
                 }
-                Some((i, GenEvent::Finished { reason, completion_tokens })) => {
+                Some((i, GenEvent::Finished { reason, completion_tokens, cached_tokens })) => {
                     st.completion_tokens += completion_tokens;
+                    st.cached_tokens += cached_tokens;
                     let chunks = st.fmt.finish(i, reason);
                     st.pending.extend(chunks.iter().map(event));
                 }
@@ -124,7 +128,7 @@ pub(crate) fn sse<F: ChunkFormat>(gens: Vec<Generation>, prompt_tokens: u32, inc
                     st.done = true;
                 }
                 None => {
-                    let usage = Usage::new(st.prompt_tokens, st.completion_tokens);
+                    let usage = Usage::new(st.prompt_tokens, st.completion_tokens).with_cached(st.cached_tokens);
                     if let Some(f) = st.on_done.take() {
                         f(usage);
                     }

@@ -282,17 +282,34 @@ pub struct EmbeddingRequest {
 /// Token counts of a request (OpenAI `usage`).
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
 pub struct Usage {
-    /// Tokens in the prompt.
+    /// Tokens in the prompt (cached ones included, as OpenAI counts them).
     pub prompt_tokens: u32,
     /// Tokens generated.
     pub completion_tokens: u32,
     /// Sum of both.
     pub total_tokens: u32,
+    /// Breakdown of the prompt tokens.
+    pub prompt_tokens_details: PromptTokensDetails,
+}
+
+/// OpenAI `usage.prompt_tokens_details`.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct PromptTokensDetails {
+    /// Prompt tokens reused from the KV cache (a prefix an earlier request of the same
+    /// scope left) instead of evaluated.
+    pub cached_tokens: u32,
 }
 
 impl Usage {
-    /// Usage with `total_tokens` filled in.
+    /// Usage with `total_tokens` filled in and no cached tokens.
     pub fn new(prompt_tokens: u32, completion_tokens: u32) -> Self {
-        Self { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens }
+        Self { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens, prompt_tokens_details: PromptTokensDetails::default() }
+    }
+
+    /// The same usage with `cached` of its prompt tokens served from the cache.
+    #[must_use]
+    pub fn with_cached(mut self, cached: u32) -> Self {
+        self.prompt_tokens_details.cached_tokens = cached;
+        self
     }
 }

@@ -13,11 +13,16 @@ pub struct AccountingConfig {
     /// Departments with fewer active users in a report period are shown only inside
     /// the group `other`.
     pub min_group_size: usize,
+    /// `[accounting.retention_days]`: days the audit ledger keeps the identifying fields of
+    /// a record, per data class (`public`, `internal`, `personal`, `confidential`,
+    /// `social`; at least 1); classes without an entry are kept for ever. See
+    /// [`crate::accounting::ledger::Ledger::prune`].
+    pub retention_days: crate::accounting::ledger::Retention,
 }
 
 impl Default for AccountingConfig {
     fn default() -> Self {
-        Self { per_user_reports: false, min_group_size: 5 }
+        Self { per_user_reports: false, min_group_size: 5, retention_days: Default::default() }
     }
 }
 

@@ -157,6 +157,25 @@ pub struct ModelConfig {
     /// Logical batch size in tokens (llama.cpp `n_batch`).
     #[serde(default = "default_batch")]
     pub batch_size: u32,
+    /// Who may reuse a prompt prefix left in a sequence's KV cache by an earlier request:
+    /// `user` (default), `department`, or `off`. A wider scope gives more cache hits but lets
+    /// its members learn from the time to first token whether someone in the scope sent
+    /// the same prefix.
+    #[serde(default)]
+    pub prefix_cache: PrefixCache,
+}
+
+/// Scope of prompt-prefix reuse (see [`ModelConfig::prefix_cache`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrefixCache {
+    /// Never reuse: every request evaluates its whole prompt.
+    Off,
+    /// Reuse only prefixes the same user left (identity from the client certificate).
+    #[default]
+    User,
+    /// Reuse prefixes left by anyone of the same department.
+    Department,
 }
 
 fn default_role() -> ModelRole {

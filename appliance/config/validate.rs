@@ -161,6 +161,11 @@ pub(crate) fn validate(cfg: &Config) -> Result<(), ConfigError> {
             add(k("warn_at"), format!("{} is not in (0, 1]", b.warn_at), "e.g. 0.8");
         }
     }
+    for (class, days) in &cfg.accounting.retention_days {
+        if *days == 0 {
+            add(format!("accounting.retention_days.{}", class.as_str()), "must be at least 1".into(), "days the ledger keeps who made a request of this class, e.g. 365; remove the key to keep for ever");
+        }
+    }
     for (i, p) in cfg.prices.iter().enumerate() {
         if !(p.input_eur_per_million >= 0.0 && p.output_eur_per_million >= 0.0) {
             add(format!("prices[{i}]"), "prices must be non-negative".into(), "EUR per million tokens, e.g. 2.5");

@@ -105,7 +105,7 @@ pub async fn show(ctx: Ctx, State(st): State<ConsoleState>, Query(f): Query<Filt
     let classes = |v: &Value| ["declared_class", "detected_class", "effective_class"].iter().map(|k| v[*k].as_str().map_or("–".to_string(), |c| c.parse_class(ctx.lang))).collect::<Vec<_>>().join(" / ");
     let body = html! {
         @match &verified {
-            Ok(r) if r.first_broken.is_none() => p.status.ok id="chain" { "✓ " (ctx.t(K::ChainOk)) ": " (number(ctx.lang, r.records)) " " (ctx.t(K::Records)) },
+            Ok(r) if r.first_broken.is_none() => p.status.ok id="chain" { "✓ " (ctx.t(K::ChainOk)) ": " (number(ctx.lang, r.records)) " " (ctx.t(K::Records)) @if r.pruned > 0 { " (" (number(ctx.lang, r.pruned)) " " (ctx.t(K::Pruned)) ")" } },
             Ok(r) => p.status.bad id="chain" role="alert" { @if let Some((n, why)) = r.first_broken { "✗ " (ctx.t(K::ChainBroken)) " " (n) ": " (why) } },
             Err(_) => p.status.muted id="chain" { (ctx.t(K::NoLedger)) },
         }
@@ -137,13 +137,16 @@ pub async fn show(ctx: Ctx, State(st): State<ConsoleState>, Query(f): Query<Filt
                 tbody {
                     @for v in shown {
                         @let admin = v["kind"] == "admin";
-                        tr class=[admin.then_some("admin")] {
+                        @let retention = v["kind"] == "retention";
+                        tr class=[(admin || retention).then_some("admin")] {
                             td.num { (v["seq"].as_u64().unwrap_or(0)) }
                             td.nowrap { (datetime(v["time"].as_u64().unwrap_or(0))) }
-                            td { (if admin { ctx.t(K::KindAdmin) } else { ctx.t(K::KindRequest) }) }
-                            td { (v["user"].as_str().unwrap_or("")) }
+                            td { (if admin { ctx.t(K::KindAdmin) } else if retention { ctx.t(K::KindRetention) } else { ctx.t(K::KindRequest) }) }
+                            td { @if v["pruned"] == Value::Bool(true) { span.muted title=(ctx.t(K::PrunedHint)) { "(" (ctx.t(K::Pruned)) ")" } } @else { (v["user"].as_str().unwrap_or("")) } }
                             td { (v["department"].as_str().unwrap_or("")) }
-                            @if admin {
+                            @if retention {
+                                td colspan="8" { (v["pruned"].as_u64().unwrap_or(0)) " " (ctx.t(K::Pruned)) " · ≤ #" (v["through_seq"].as_u64().unwrap_or(0)) }
+                            } @else if admin {
                                 td colspan="4" { code { (v["action"].as_str().unwrap_or("")) } " " (v["target"].as_str().unwrap_or("")) }
                                 td { (v["outcome"].as_str().unwrap_or("")) }
                                 td.num {} td.num {}

@@ -66,7 +66,7 @@ pub async fn show(ctx: Ctx, State(st): State<ConsoleState>, Query(flash): Query<
             @if can {
                 form.issue method="post" action="/certificates/issue" {
                     input type="hidden" name="csrf" value=(ctx.csrf);
-                    label { (ctx.t(K::UserId)) input type="text" name="user" required maxlength="64" pattern="[A-Za-z0-9_@][A-Za-z0-9._@\-]{0,63}" autocomplete="off"; }
+                    label { (ctx.t(K::UserId)) input type="text" name="user" required maxlength="64" pattern=r"[A-Za-z0-9_@][A-Za-z0-9._@\-]{0,63}" autocomplete="off"; }
                     label { (ctx.t(K::Department)) input type="text" name="department" required maxlength="64" autocomplete="off"; }
                     label.check { input type="checkbox" name="admin" value="on"; " " (ctx.t(K::AdminRole)) }
                     button type="submit" { (ctx.t(K::Issue)) }

@@ -199,6 +199,9 @@ table! {
     Tokens => "Tokens", "Tokens";
     KindRequest => "Anfrage", "request";
     KindAdmin => "Verwaltung", "admin";
+    KindRetention => "Aufbewahrung", "retention";
+    Pruned => "nach Aufbewahrungsfrist gekürzt", "pruned by retention";
+    PrunedHint => "Personenbezug nach Ablauf der Aufbewahrungsfrist entfernt; die Kettenglieder bleiben prüfbar.", "Identifying fields removed after the retention period; the chain links stay checkable.";
     Action => "Aktion", "Action";
     NoRecords => "Keine passenden Einträge.", "No matching records.";
     Page => "Seite", "Page";

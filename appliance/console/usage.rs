@@ -190,7 +190,7 @@ mod tests {
         assert_eq!(parse_month("2026-13"), None);
         assert_eq!(parse_month("26-1x"), None);
         assert_eq!(days_in((2028, 2)), 29);
-        let row = |d: &str, x: &str, p: u64| Row { key: vec![d.into(), x.into()], requests: 1, prompt_tokens: p, completion_tokens: 1, cost_eur: 0.0 };
+        let row = |d: &str, x: &str, p: u64| Row { key: vec![d.into(), x.into()], requests: 1, prompt_tokens: p, completion_tokens: 1, cached_tokens: 0, cost_eur: 0.0, latency_ms_sum: 0 };
         let m = per_day(&[row("2026-11-02", "red", 9), row("2026-11-02", "red", 0), row("2026-11-30", "green", 4)], (2026, 11));
         assert_eq!(m["red"].len(), 30);
         assert_eq!((m["red"][1], m["green"][29]), (11.0, 5.0));

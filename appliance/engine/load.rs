@@ -51,6 +51,7 @@ pub(crate) fn load_model(cfg: &ModelConfig) -> Result<(Arc<LlamaModel>, ModelInf
         parallel: cfg.parallel,
         n_ctx_train: model.n_ctx_train(),
         n_embd: u32::try_from(model.n_embd()).unwrap_or(0),
+        prefix_cache: cfg.prefix_cache,
     };
     Ok((Arc::new(model), info))
 }

@@ -111,6 +111,9 @@ pub enum GenEvent {
         reason: FinishReason,
         /// Tokens generated (sampled), including a stop sequence's tokens.
         completion_tokens: u32,
+        /// Prompt tokens reused from the sequence's KV cache instead of evaluated
+        /// (OpenAI `usage.prompt_tokens_details.cached_tokens`).
+        cached_tokens: u32,
     },
     /// Generation failed; no more events follow.
     Failed(EngineError),
@@ -143,6 +146,9 @@ pub struct SamplingParams {
     pub grammar: Option<String>,
     /// Keep generating past end-of-generation tokens (llama.cpp `ignore_eos`; benchmarks).
     pub ignore_eos: bool,
+    /// Who may share KV-cached prompt prefixes with this sequence (an opaque key such as
+    /// the user or department); `None` neither reuses nor leaves a prefix.
+    pub cache_scope: Option<String>,
 }
 
 impl Default for SamplingParams {
@@ -160,6 +166,7 @@ impl Default for SamplingParams {
             logprobs: None,
             grammar: None,
             ignore_eos: false,
+            cache_scope: None,
         }
     }
 }
@@ -181,6 +188,8 @@ pub struct ModelInfo {
     pub n_ctx_train: u32,
     /// Embedding width (for embedding models the output dimension).
     pub n_embd: u32,
+    /// Scope of prompt-prefix reuse (`[[models]] prefix_cache`).
+    pub prefix_cache: crate::config::PrefixCache,
 }
 
 /// Counters of one model, read by `/metrics` and the console.
@@ -196,6 +205,8 @@ pub struct ModelStats {
     pub completion_tokens: AtomicU64,
     /// `llama_decode` calls since start.
     pub decode_calls: AtomicU64,
+    /// Prompt tokens reused from sequences' KV caches since start (not in `prompt_tokens`).
+    pub cached_tokens: AtomicU64,
 }
 
 impl ModelStats {

@@ -50,9 +50,9 @@ struct JsonOut {
 /// Runs `zonegate classify`. Returns the process exit code: 0 when the text was classified
 /// (whatever the class). Errors (unreadable or non-UTF-8 input, input over the detector's
 /// size limit, detector failure) are returned for the caller to report; their messages
-/// contain paths and sizes, never input text.
-pub fn run_classify(args: ClassifyArgs) -> anyhow::Result<i32> {
-    let cfg = PolicyDetectConfig::default();
+/// contain paths and sizes, never input text. `cfg` is the `[policy.detect]` section the
+/// server uses (so both classify alike).
+pub fn run_classify(args: ClassifyArgs, cfg: &PolicyDetectConfig) -> anyhow::Result<i32> {
     let limit = cfg.max_input_bytes;
     let bytes = read_input(&args.input, limit)?;
     let text = String::from_utf8(bytes).map_err(|e| {
@@ -61,7 +61,7 @@ pub fn run_classify(args: ClassifyArgs) -> anyhow::Result<i32> {
             e.utf8_error().valid_up_to()
         )
     })?;
-    let detector = Detector::new(&cfg).context("building the detector")?;
+    let detector = Detector::new(cfg).context("building the detector from [policy.detect]")?;
     let c = detector
         .classify(&text, args.declared)
         .context("classifying the input")?;
