@@ -386,6 +386,7 @@ mod tests {
         let rows = report::report(&p, (2026, 11), &report::parse_dims("department", &cfg).unwrap(), &cfg).unwrap();
         assert_eq!(rows.len(), 1, "the admin record is no department's usage: {rows:?}");
         assert_eq!(rows[0].requests, 2);
+        drop(acc); // releases the ledger's lock
         let again = Accounting::new(Ledger::open(&p).unwrap(), Meter::default(), now).unwrap();
         assert_eq!(again.meter().used("IT", Zone::Green, now), (0, 0.0), "replay skips admin records");
         assert_eq!(again.meter().used("Bauamt", Zone::Green, now).0, 20);

@@ -72,7 +72,8 @@ pub fn lines(title: &str, labels: &[String], series: &[Series], label_every: usi
                 }
                 @for (i, l) in labels.iter().enumerate() {
                     @if i % every == 0 || i + 1 == n {
-                        text x=(fmt(x(i))) y=(H - 8.0) text-anchor="middle" font-size="11" fill="#4a5563" { (l) }
+                        @let anchor = if n > 1 && i == 0 { "start" } else if n > 1 && i + 1 == n { "end" } else { "middle" };
+                        text x=(fmt(x(i))) y=(H - 8.0) text-anchor=(anchor) font-size="11" fill="#4a5563" { (l) }
                     }
                 }
                 @for s in series {

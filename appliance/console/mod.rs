@@ -74,15 +74,20 @@ pub struct ConsoleState {
 }
 
 impl ConsoleState {
-    /// The console's state for `cfg`; `state_dir` gives the default PKI directory.
+    /// The console's state for `cfg`; `state_dir` gives the default PKI directory. Issuing
+    /// is off (with a log line saying why) when no CA key is configured or the configured
+    /// credential cannot be found (`$CREDENTIALS_DIRECTORY` unset: not started by systemd).
     ///
     /// # Errors
-    /// The CA key credential is configured but `$CREDENTIALS_DIRECTORY` is unset.
+    /// None today; the `Result` leaves room for start-up checks.
     pub fn new(app: AppState, cfg: &ConsoleConfig, state_dir: &std::path::Path, accounting_cfg: AccountingConfig, tls_cfg: TlsConfig, listeners: Vec<ServerTls>) -> Result<ConsoleState, String> {
         let pki_dir: PathBuf = cfg.pki_dir.clone().unwrap_or_else(|| state_dir.join("pki"));
-        let key = cfg.ca_key_path()?;
+        let key = cfg.ca_key_path().unwrap_or_else(|e| {
+            log::warn!("console: {e}; certificates can be listed, not issued or revoked");
+            None
+        });
         if key.is_none() {
-            log::info!("console: no [console] ca_key/ca_key_credential: certificates can be listed, not issued or revoked");
+            log::info!("console: no CA key ([console] ca_key or ca_key_credential): certificates can be listed, not issued or revoked");
         }
         Ok(ConsoleState {
             app,

@@ -9,10 +9,13 @@ use super::{Answer, RelayError};
 use crate::config::UpstreamConfig;
 use crate::policy::Zone;
 
+/// (answered, failed, last outcome, Unix seconds of the last attempt).
+pub(super) type HealthSnapshot = (u64, u64, Option<Result<(), String>>, Option<u64>);
+
 /// Outcome counts of one upstream (see [`super::UpstreamHealth`]).
 #[derive(Default)]
 pub(super) struct Health {
-    inner: std::sync::Mutex<(u64, u64, Option<Result<(), String>>, Option<u64>)>,
+    inner: std::sync::Mutex<HealthSnapshot>,
 }
 
 impl Health {
@@ -27,7 +30,7 @@ impl Health {
         h.3 = Some(now);
     }
 
-    pub(super) fn snapshot(&self) -> (u64, u64, Option<Result<(), String>>, Option<u64>) {
+    pub(super) fn snapshot(&self) -> HealthSnapshot {
         self.inner.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
