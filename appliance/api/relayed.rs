@@ -39,10 +39,10 @@ pub(crate) fn declared_class(headers: &HeaderMap, body: &Value, default: DataCla
 
 /// Runs the detectors off the async workers, bounded by `policy.detect_timeout_ms`; any
 /// failure is an error (the caller forwards nothing).
-async fn decide(st: &AppState, model: &RelayedModel, declared: DataClass, body: Value) -> Result<Outcome, ApiError> {
-    let (det, pol, zone) = (st.detector.clone(), st.policy.clone(), model.zone);
+async fn decide(st: &AppState, who: &PeerIdentity, model: &RelayedModel, declared: DataClass, body: Value) -> Result<Outcome, ApiError> {
+    let (det, pol, zone, department) = (st.detector.clone(), st.policy.clone(), model.zone, who.department.clone());
     let timeout = Duration::from_millis(st.policy.detect_timeout_ms);
-    let job = tokio::task::spawn_blocking(move || policy::check(&det, &pol, zone, declared, body));
+    let job = tokio::task::spawn_blocking(move || policy::check(&det, &pol, zone, declared, &department, body));
     let fail = |why: &str| {
         log::error!("classification failed ({why}); request not forwarded");
         ApiError { status: StatusCode::SERVICE_UNAVAILABLE, message: "the request could not be classified and was not forwarded".into(), kind: "server_error", param: None, code: Some("classification_failed"), retry_after: None }
@@ -95,7 +95,7 @@ pub(crate) async fn forward(st: &AppState, who: &PeerIdentity, start: super::Req
     let declared = declared_class(headers, &body, st.policy.default_class)?;
     let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false) && endpoint != Endpoint::Embeddings;
     let include_usage = body.pointer("/stream_options/include_usage").and_then(Value::as_bool).unwrap_or(false);
-    let (cleared, pseudonyms, verdict) = match decide(st, &model, declared, body).await? {
+    let (cleared, pseudonyms, verdict) = match decide(st, who, &model, declared, body).await? {
         Outcome::Stop(v) if v.decision == policy::Decision::Reroute => {
             record(st, who, start, &model.id, &v, None, (0, 0, 0));
             return Ok(Relayed::Reroute(v.reroute_model.clone().unwrap_or_default()));

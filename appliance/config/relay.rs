@@ -120,6 +120,11 @@ pub struct PolicyConfig {
     pub detect_timeout_ms: u64,
     /// Detector settings (Aktenzeichen patterns, allowlist, …).
     pub detect: PolicyDetectConfig,
+    /// Departments (client certificate OU, compared case-insensitively) that are social
+    /// benefit bodies (Leistungsträger, § 12 SGB I): every personal datum they send is a
+    /// Sozialdatum (§ 35 SGB I, § 67 SGB X), so a request of theirs with a person reference
+    /// has the class `social`, and pseudonymising it does not make it leave the green zone.
+    pub sgb_departments: Vec<String>,
 }
 
 impl Default for PolicyConfig {
@@ -130,6 +135,7 @@ impl Default for PolicyConfig {
             red: ZonePolicyConfig::default(),
             detect_timeout_ms: 2_000,
             detect: PolicyDetectConfig::default(),
+            sgb_departments: ["Sozialamt", "Jugendamt", "Jobcenter", "Wohngeldstelle", "Amt für Soziales"].map(String::from).to_vec(),
         }
     }
 }
@@ -142,6 +148,11 @@ impl PolicyConfig {
             Zone::Yellow => Some(&self.yellow),
             Zone::Red => Some(&self.red),
         }
+    }
+
+    /// Whether `department` is one of [`PolicyConfig::sgb_departments`].
+    pub fn is_sgb_body(&self, department: &str) -> bool {
+        self.sgb_departments.iter().any(|d| d.to_lowercase() == department.to_lowercase())
     }
 
     /// The highest class `zone` may receive under this policy.

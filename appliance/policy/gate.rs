@@ -165,14 +165,22 @@ pub(crate) fn collect_text(body: &Value) -> (String, Vec<Leaf>) {
     (text, leaves)
 }
 
-/// Classifies `body` for `zone` and decides. Detection errors are returned: callers fail
-/// closed (nothing is forwarded).
+/// Classifies `body` of a caller of `department` for `zone` and decides. A request of an
+/// SGB body ([`PolicyConfig::is_sgb_body`]) with a person reference (a detected class of
+/// at least `personal`) is Sozialdaten (§ 35 SGB I): detected class `social`, and never
+/// pseudonymised out of the green zone. Detection errors are returned: callers fail closed
+/// (nothing is forwarded).
 ///
 /// # Errors
 /// [`PolicyError`] from the detector.
-pub fn check(detector: &Detector, policy: &PolicyConfig, zone: Zone, declared: DataClass, mut body: Value) -> Result<Outcome, PolicyError> {
+pub fn check(detector: &Detector, policy: &PolicyConfig, zone: Zone, declared: DataClass, department: &str, mut body: Value) -> Result<Outcome, PolicyError> {
     let (text, leaves) = collect_text(&body);
-    let c = detector.classify(&text, Some(declared))?;
+    let mut c = detector.classify(&text, Some(declared))?;
+    let social_by_body = policy.is_sgb_body(department) && c.detected_class >= DataClass::Personal;
+    if social_by_body {
+        c.detected_class = DataClass::Social;
+        c.effective_class = DataClass::Social;
+    }
     let mut verdict = Verdict {
         zone,
         declared,
@@ -199,6 +207,12 @@ pub fn check(detector: &Detector, policy: &PolicyConfig, zone: Zone, declared: D
             verdict.reroute_model = zp.reroute_model.clone();
             Ok(Outcome::Stop(verdict))
         }
+        // Pseudonymised Sozialdaten remain personal data of the social context (Art. 4 Nr. 5
+        // GDPR, SPEC section 10): no way out of the green zone.
+        OnViolation::Pseudonymize if social_by_body => {
+            verdict.decision = Decision::Block;
+            Ok(Outcome::Stop(verdict))
+        }
         OnViolation::Pseudonymize => {
             let Some((masked, pseudonyms)) = Pseudonyms::mask(&text, &leaves, &c.findings) else {
                 verdict.decision = Decision::Block;
@@ -220,5 +234,39 @@ pub fn check(detector: &Detector, policy: &PolicyConfig, zone: Zone, declared: D
                 Ok(Outcome::Stop(verdict))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::OnViolation;
+
+    fn policy(on_violation: OnViolation) -> PolicyConfig {
+        let mut p = PolicyConfig::default();
+        p.yellow.on_violation = on_violation;
+        p
+    }
+
+    fn ask(text: &str) -> Value {
+        serde_json::json!({"model": "m", "messages": [{"role": "user", "content": text}]})
+    }
+
+    #[test]
+    fn personal_data_from_an_sgb_body_is_social_and_stays_green() {
+        let det = Detector::new(&Default::default()).unwrap();
+        let text = "Bitte formuliere eine Terminerinnerung an Frau Jolanda Quastenberg, Lindenweg 12, 47110 Dorfen.";
+        // The same text from the Bauamt may go to yellow (personal data is allowed there).
+        let from_bauamt = check(&det, &policy(OnViolation::Block), Zone::Yellow, DataClass::Internal, "Bauamt", ask(text)).unwrap();
+        assert!(matches!(from_bauamt, Outcome::Forward(_, None, ref v) if v.effective == DataClass::Personal), "{from_bauamt:?}");
+        // From the Jugendamt it is a Sozialdatum, and pseudonymising does not change that.
+        for on_violation in [OnViolation::Block, OnViolation::Pseudonymize] {
+            let from_jugendamt = check(&det, &policy(on_violation), Zone::Yellow, DataClass::Internal, "jugendamt", ask(text)).unwrap();
+            let Outcome::Stop(v) = from_jugendamt else { panic!("forwarded Sozialdaten under {on_violation:?}") };
+            assert_eq!((v.detected, v.effective, v.decision), (DataClass::Social, DataClass::Social, Decision::Block));
+        }
+        // Without a person reference, an SGB body's text is what it is.
+        let plain = check(&det, &policy(OnViolation::Block), Zone::Yellow, DataClass::Internal, "Sozialamt", ask("Wie viele Anträge auf Wohngeld gingen 2025 ein?")).unwrap();
+        assert!(matches!(plain, Outcome::Forward(..)), "{plain:?}");
     }
 }
