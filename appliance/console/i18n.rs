@@ -151,6 +151,7 @@ table! {
     Text => "Text", "Text";
     DeclaredClass => "Angegebene Klasse", "Declared class";
     Check => "Prüfen", "Check";
+    TestDepartment => "Abteilung (SGB-Stellen: Sozialdaten)", "Department (SGB bodies: social data)";
     DetectedClass => "Erkannte Klasse", "Detected class";
     EffectiveClass => "Wirksame Klasse", "Effective class";
     Findings => "Funde (Kategorie × Anzahl)", "Findings (category × count)";

@@ -132,7 +132,7 @@ async fn the_test_box_decides_per_zone_and_needs_the_form_token() {
     assert!(body.contains("data-zone=\"green\" data-decision=\"allow\""), "{body}");
     assert!(body.contains("data-zone=\"red\" data-decision=\"block\""));
     assert!(body.contains("Sozialdaten"), "social data detected (German label): {body}");
-    let r = zones::test_text(&f.state, "Bitte die Tagesordnung des Bauausschusses kürzen.", crate::policy::DataClass::Internal).unwrap();
+    let r = zones::test_text(&f.state, "Bitte die Tagesordnung des Bauausschusses kürzen.", crate::policy::DataClass::Internal, "Bauamt").unwrap();
     assert!(r.zones.iter().all(|(_, d, _)| *d == crate::policy::Decision::Allow), "internal text may go everywhere: {r:?}");
 }
 

@@ -32,16 +32,17 @@ pub struct TestResult {
     pub zones: Vec<(Zone, Decision, Option<String>)>,
 }
 
-/// Classifies `text` as a chat message would be classified and decides for every zone.
+/// Classifies `text` as a chat message of a caller from `department` would be classified
+/// (an SGB body's personal data is Sozialdaten) and decides for every zone.
 ///
 /// # Errors
 /// The detector's error (callers show "fail closed").
-pub fn test_text(st: &ConsoleState, text: &str, declared: DataClass) -> Result<TestResult, policy::PolicyError> {
+pub fn test_text(st: &ConsoleState, text: &str, declared: DataClass, department: &str) -> Result<TestResult, policy::PolicyError> {
     let body = serde_json::json!({"messages": [{"role": "user", "content": text}]});
     let mut zones = Vec::new();
     let mut facts = None;
     for zone in Zone::ALL {
-        let verdict = match policy::check(&st.app.detector, &st.app.policy, zone, declared, body.clone())? {
+        let verdict = match policy::check(&st.app.detector, &st.app.policy, zone, declared, department, body.clone())? {
             Outcome::Forward(_, _, v) | Outcome::Stop(v) => v,
         };
         zones.push((zone, verdict.decision, verdict.reroute_model.clone()));
@@ -61,7 +62,7 @@ fn violation(lang: Lang, v: OnViolation) -> &'static str {
 
 /// `GET /zones`.
 pub async fn show(ctx: Ctx, State(st): State<ConsoleState>) -> Markup {
-    render(&ctx, &st, "", None, None)
+    render(&ctx, &st, "", "", None, None)
 }
 
 /// Form of the test box.
@@ -70,6 +71,8 @@ pub struct ClassifyForm {
     csrf: String,
     text: String,
     declared: Option<String>,
+    #[serde(default)]
+    department: String,
 }
 
 /// `POST /zones/classify`: a read (nothing is recorded), but still a form with a token.
@@ -81,11 +84,12 @@ pub async fn classify(ctx: Ctx, State(st): State<ConsoleState>, headers: HeaderM
         return error_page(&ctx, StatusCode::PAYLOAD_TOO_LARGE, &format!("> {MAX_TEST_BYTES} bytes"));
     }
     let declared = f.declared.as_deref().and_then(|d| DataClass::ALL.into_iter().find(|c| c.as_str() == d)).unwrap_or(st.app.policy.default_class);
-    let result = test_text(&st, &f.text, declared);
-    render(&ctx, &st, &f.text, Some(declared), Some(result)).into_response()
+    let department = f.department.trim();
+    let result = test_text(&st, &f.text, declared, department);
+    render(&ctx, &st, &f.text, department, Some(declared), Some(result)).into_response()
 }
 
-fn render(ctx: &Ctx, st: &ConsoleState, text: &str, declared: Option<DataClass>, result: Option<Result<TestResult, policy::PolicyError>>) -> Markup {
+fn render(ctx: &Ctx, st: &ConsoleState, text: &str, department: &str, declared: Option<DataClass>, result: Option<Result<TestResult, policy::PolicyError>>) -> Markup {
     let pol = &st.app.policy;
     let declared = declared.unwrap_or(pol.default_class);
     let health = st.app.relay.health();
@@ -150,6 +154,8 @@ fn render(ctx: &Ctx, st: &ConsoleState, text: &str, declared: Option<DataClass>,
                     select id="declared" name="declared" {
                         @for c in DataClass::ALL { option value=(c.as_str()) selected[c == declared] { (ctx.lang.class(c)) } }
                     }
+                    label for="department" { (ctx.t(K::TestDepartment)) }
+                    input type="text" id="department" name="department" value=(department) maxlength="64" autocomplete="off";
                     button type="submit" { (ctx.t(K::Check)) }
                 }
             }
