@@ -30,11 +30,13 @@ PEER_DIR     := $(CACHE)/peer
 PEER_SRC     := $(PEER_DIR)/llama_cpp_python-$(PEER_VERSION)/vendor/llama.cpp
 PEER_BIN     ?= $(PEER_SRC)/build/bin/llama-server
 
-.PHONY: run test deps test-deps model build pki config venv bench bench-rag bench-peer peer clippy clean-var image image-test
+.PHONY: run test deps test-deps console-deps model build pki config venv bench bench-rag bench-peer peer clippy clean-var image image-test
 
 run: deps model build config
 	@echo
 	@echo "zonegate is starting on https://127.0.0.1:$(PORT). In another terminal, try:"
+	@echo
+	@echo "The admin console is on https://127.0.0.1:8444 (import $(PKI)/dev.p12, password dev, into the browser)."
 	@echo
 	@echo "  curl --cacert $(PKI)/ca.crt --cert $(PKI)/dev.crt --key $(PKI)/dev.key \\"
 	@echo "       https://127.0.0.1:$(PORT)/v1/chat/completions -H 'Content-Type: application/json' \\"
@@ -42,7 +44,7 @@ run: deps model build config
 	@echo
 	exec $(BIN) --config $(VAR)/zonegate.toml serve
 
-test: deps test-deps model venv
+test: deps test-deps console-deps model venv
 	cargo clippy --release --all-targets -- -D warnings
 	ZONEGATE_TEST_MODEL=$(MODEL_FILE) ZONEGATE_TEST_PYTHON=$(VENV)/bin/python \
 	  cargo test --release --lib --bins --test e2e
@@ -93,6 +95,14 @@ deps:
 
 test-deps:
 	@$(MAKE) --no-print-directory deps APT_PKGS="$(TEST_PKGS)"
+
+# The console's browser test: Debian's chromium, node/npm, and playwright-core (pinned by
+# tests/console/package-lock.json; it downloads no browser of its own).
+console-deps:
+	@$(MAKE) --no-print-directory deps APT_PKGS="chromium"
+	@command -v npm >/dev/null || $(MAKE) --no-print-directory deps APT_PKGS="nodejs npm"
+	@[ -f tests/console/node_modules/playwright-core/package.json ] || \
+	  (cd tests/console && npm ci --no-audit --no-fund --ignore-scripts)
 
 # The flashable appliance image (x86-64, UEFI): $(IMAGE_DIR)/zonegate.img. Needs root.
 # The binary is copied right after its build: the target dir is shared with other clones.
@@ -145,6 +155,11 @@ $(VAR)/zonegate.toml:
 	  'key = "pki/server.key"' \
 	  'client_ca = ["pki/ca.crt"]' \
 	  'crl = ["pki/ca.crl"]' \
+	  '' \
+	  '[console]' \
+	  'listen = "127.0.0.1:8444"' \
+	  'pki_dir = "pki"' \
+	  'ca_key = "pki/ca.key"' \
 	  '' \
 	  '[[models]]' \
 	  'id = "smollm2-135m"' \

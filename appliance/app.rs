@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, AppState, Limits, Metrics};
 use crate::config::Config;
+use crate::console::{self, ConsoleState};
 use crate::accounting::{Accounting, Ledger, Meter};
 use crate::engine::Engine;
 use crate::policy::Detector;
@@ -27,14 +28,31 @@ pub struct Running {
     pub api_addr: SocketAddr,
     /// Address of the plain-HTTP health listener, when configured.
     pub health_addr: Option<SocketAddr>,
+    /// Address of the admin console's listener, when `[console]` is configured.
+    pub console_addr: Option<SocketAddr>,
     /// The TLS configuration, for reloads (SIGHUP).
     pub tls: ServerTls,
+    /// The console listener's TLS configuration (admin certificates only), when configured.
+    pub console_tls: Option<ServerTls>,
     /// Cancel to stop accepting and drain.
     pub shutdown: CancellationToken,
     tasks: Vec<JoinHandle<std::io::Result<()>>>,
 }
 
 impl Running {
+    /// Re-reads certificates and CRLs of every TLS listener (SIGHUP). On error the listener
+    /// that failed keeps its previous configuration.
+    ///
+    /// # Errors
+    /// The first [`crate::tls::TlsError`].
+    pub fn reload_tls(&self, cfg: &crate::config::TlsConfig) -> Result<(), crate::tls::TlsError> {
+        self.tls.reload(cfg)?;
+        if let Some(c) = &self.console_tls {
+            c.reload(cfg)?;
+        }
+        Ok(())
+    }
+
     /// Stops accepting, lets open requests finish for up to `grace`, then returns.
     pub async fn stop(self, grace: Duration) {
         self.shutdown.cancel();
@@ -106,8 +124,23 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
         health_addr = Some(l.local_addr()?);
         tasks.push(tokio::spawn(crate::tls::serve_plain(l, api::health_router(state.clone()), shutdown.clone())));
     }
-    log::info!("listening on https://{api_addr} (mutual TLS){}", health_addr.map(|a| format!(", health on http://{a}")).unwrap_or_default());
-    Ok(Running { state, api_addr, health_addr, tls, shutdown, tasks })
+    let (mut console_addr, mut console_tls) = (None, None);
+    if let Some(cc) = &cfg.console {
+        let ctls = ServerTls::load_admin(&cfg.tls).context("loading TLS material for the console")?;
+        let cstate = ConsoleState::new(state.clone(), cc, &cfg.server.state_dir, cfg.accounting.clone(), cfg.tls.clone(), vec![tls.clone(), ctls.clone()])
+            .map_err(|e| anyhow::anyhow!("[console]: {e}"))?;
+        let l = TcpListener::bind(cc.listen).await.with_context(|| format!("binding console.listen {}", cc.listen))?;
+        console_addr = Some(l.local_addr()?);
+        tasks.push(console::spawn_sampler(&cstate, shutdown.clone()));
+        tasks.push(tokio::spawn(crate::tls::serve(l, ctls.clone(), handshake, console::router(cstate), shutdown.clone())));
+        console_tls = Some(ctls);
+    }
+    log::info!(
+        "listening on https://{api_addr} (mutual TLS){}{}",
+        health_addr.map(|a| format!(", health on http://{a}")).unwrap_or_default(),
+        console_addr.map(|a| format!(", admin console on https://{a} (admin certificates only)")).unwrap_or_default()
+    );
+    Ok(Running { state, api_addr, health_addr, console_addr, tls, console_tls, shutdown, tasks })
 }
 
 /// Applies the ledger's retention at start and then once a day, until `shutdown`.
@@ -170,7 +203,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
             _ = int.recv() => break,
             _ = hup.recv() => {
                 let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Reloading]);
-                match running.tls.reload(&tls_cfg) {
+                match running.reload_tls(&tls_cfg) {
                     Ok(()) => log::info!("reloaded certificates and CRLs"),
                     Err(e) => log::error!("reload failed, keeping the previous TLS configuration: {e}"),
                 }

@@ -194,6 +194,8 @@ fn service_unit_has_the_contract_settings() {
     }
     assert!(get("LoadCredential").iter().any(|v| v.starts_with("server.key:")), "server key as a credential");
     assert!(get("InaccessiblePaths").iter().any(|v| v.ends_with("pki/ca.key")), "CA key hidden from the service");
+    assert!(get("LoadCredential").iter().any(|v| v.starts_with("ca.key:")), "CA key as a credential, for the console");
+    assert!(get("ReadOnlyPaths").iter().any(|v| v.contains("pki/ca.crt")), "the trust anchor cannot be replaced by the service");
 }
 
 /// sysusers creates the account and tmpfiles the directories with the modes the units and
@@ -223,7 +225,7 @@ fn sysusers_and_tmpfiles_make_the_layout() {
         ("etc/zonegate", 0o750, false),
         ("etc/zonegate/credentials", 0o700, false),
         ("var/lib/zonegate", 0o750, true),
-        ("var/lib/zonegate/pki", 0o750, false),
+        ("var/lib/zonegate/pki", 0o750, true),
         ("var/lib/zonegate/models", 0o750, false),
         ("var/log/zonegate", 0o750, true),
     ] {
@@ -457,12 +459,14 @@ async fn firstboot_builds_a_working_pki_once() {
     let org = dir.path().join("organisation");
     std::fs::write(&org, "Stadt Teststadt\n").expect("org");
     let group = nix::unistd::Group::from_gid(nix::unistd::getegid()).ok().flatten().map(|g| g.name).unwrap_or_else(|| "root".into());
+    let owner = nix::unistd::User::from_uid(nix::unistd::geteuid()).ok().flatten().map(|u| u.name).unwrap_or_else(|| "root".into());
     let firstboot = |pki: &Path| {
         run(Command::new(repo().join("image/zonegate-firstboot"))
             .env("ZONEGATE_BIN", env!("CARGO_BIN_EXE_zonegate"))
             .env("ZONEGATE_PKI", pki)
             .env("ZONEGATE_ORG_FILE", &org)
-            .env("ZONEGATE_GROUP", &group))
+            .env("ZONEGATE_GROUP", &group)
+            .env("ZONEGATE_USER", &owner))
     };
     let out = firstboot(&pki);
     assert!(out.status.success(), "firstboot failed:\n{}{}", text(&out.stdout), text(&out.stderr));
@@ -489,7 +493,8 @@ async fn firstboot_builds_a_working_pki_once() {
 
     let cfg_text = format!(
         "[server]\nlisten = \"127.0.0.1:0\"\nstate_dir = \"state\"\n\n[tls]\ncert = \"pki/server.crt\"\nkey = \"pki/server.key\"\n\
-         client_ca = [\"pki/ca.crt\"]\ncrl = [\"pki/ca.crl\"]\n\n[[models]]\nid = \"{CHAT}\"\npath = \"{}\"\ncontext_size = 512\nparallel = 1\nthreads = 2\n",
+         client_ca = [\"pki/ca.crt\"]\ncrl = [\"pki/ca.crl\"]\n\n[console]\nlisten = \"127.0.0.1:0\"\npki_dir = \"pki\"\nca_key = \"pki/ca.key\"\n\n\
+         [[models]]\nid = \"{CHAT}\"\npath = \"{}\"\ncontext_size = 512\nparallel = 1\nthreads = 2\n",
         harness::model_path().display()
     );
     let cfg = zonegate::config::Config::parse(&cfg_text, dir.path()).expect("config on the first-boot PKI");
@@ -497,6 +502,10 @@ async fn firstboot_builds_a_working_pki_once() {
     let admin = harness::client_with(&pki.join("ca.crt"), Some((&pki.join("clients/admin.crt"), &pki.join("clients/admin.key"))));
     let r = admin.get(format!("https://localhost:{}/health", running.api_addr.port())).send().await.expect("health over mTLS");
     assert_eq!(r.status(), 200);
+    // The first-boot admin bundle opens the console, which lists the CA's certificates.
+    let console = format!("https://localhost:{}/certificates", running.console_addr.expect("console").port());
+    let page = admin.get(&console).send().await.expect("console over mTLS").text().await.expect("page");
+    assert!(page.contains("id=\"certs\"") && page.contains(">admin<"), "{page}");
     running.stop(Duration::from_secs(1)).await;
 }
 

@@ -10,6 +10,7 @@ mod appliance;
 mod audit;
 mod chat;
 mod compat;
+mod console;
 mod concurrency;
 mod endpoints;
 mod openai_sdk;

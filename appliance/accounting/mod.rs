@@ -64,6 +64,71 @@ pub struct RequestRecord {
     pub latency_ms: u64,
 }
 
+/// What an administrator did in the console (the `action` of an admin ledger record).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminAction {
+    /// Issued a client certificate (target: serial, user, department, role).
+    CertificateIssued,
+    /// Revoked a certificate (target: serial).
+    CertificateRevoked,
+    /// Created a knowledge collection (target: collection id or name).
+    CollectionCreated,
+    /// Deleted a knowledge collection (target: collection id).
+    CollectionDeleted,
+    /// Uploaded a document into a collection (target: collection id and file name).
+    DocumentUploaded,
+}
+
+impl AdminAction {
+    /// Wire name in the ledger (`certificate_issued`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdminAction::CertificateIssued => "certificate_issued",
+            AdminAction::CertificateRevoked => "certificate_revoked",
+            AdminAction::CollectionCreated => "collection_created",
+            AdminAction::CollectionDeleted => "collection_deleted",
+            AdminAction::DocumentUploaded => "document_uploaded",
+        }
+    }
+}
+
+/// One admin action for the audit ledger: who, what, on what, with which outcome. Never
+/// content (no document text, no key material, no passwords): `target` names the object
+/// (a serial, a collection id, a file name), `outcome` is `ok` or `failed`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminRecord {
+    /// Unix seconds.
+    pub time: u64,
+    /// The administrator's user id (client certificate CN).
+    pub user: String,
+    /// The administrator's department.
+    pub department: String,
+    /// Serial of the administrator's client certificate.
+    pub serial: String,
+    /// What was done.
+    pub action: AdminAction,
+    /// On what (serial, collection id, file name).
+    pub target: String,
+    /// Whether it succeeded.
+    pub ok: bool,
+}
+
+impl AdminRecord {
+    /// The ledger fields (`kind` = `admin`).
+    pub fn ledger_fields(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("time".into(), Value::from(self.time));
+        m.insert("kind".into(), Value::from("admin"));
+        m.insert("user".into(), Value::from(self.user.clone()));
+        m.insert("department".into(), Value::from(self.department.clone()));
+        m.insert("certificate".into(), Value::from(self.serial.clone()));
+        m.insert("action".into(), Value::from(self.action.as_str()));
+        m.insert("target".into(), Value::from(self.target.clone()));
+        m.insert("outcome".into(), Value::from(if self.ok { "ok" } else { "failed" }));
+        m
+    }
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DecisionLabels {
     zone: String,
@@ -233,6 +298,25 @@ impl Accounting {
         q.push_back(r);
     }
 
+    /// Appends an admin action to the audit ledger (same chain as the requests; reports and
+    /// budgets skip `kind = admin`). Without a ledger (tests) nothing is written.
+    ///
+    /// # Errors
+    /// [`LedgerError`] when the append fails (also counted in [`Accounting::ledger_failures`]).
+    pub fn record_admin(&self, r: &AdminRecord) -> Result<(), LedgerError> {
+        log::info!("admin action {} by certificate {}: {}", r.action.as_str(), r.serial, if r.ok { "ok" } else { "failed" });
+        let Some(l) = &self.ledger else { return Ok(()) };
+        l.append(r.ledger_fields()).map(|_| ()).inspect_err(|e| {
+            self.ledger_failures.inc();
+            log::error!("{e}");
+        })
+    }
+
+    /// The audit ledger file, when there is one.
+    pub fn ledger_path(&self) -> Option<&std::path::Path> {
+        self.ledger.as_ref().map(Ledger::path)
+    }
+
     /// The most recent records, oldest first.
     pub fn recent(&self) -> Vec<RequestRecord> {
         self.recent.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
@@ -258,4 +342,55 @@ impl Accounting {
 /// Current Unix time in seconds.
 pub fn unix_now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::config::AccountingConfig;
+
+    /// Admin records share the chain with requests: the chain verifies, the budget replay
+    /// and the usage report skip them, the export keeps them.
+    #[test]
+    fn admin_records_chain_and_are_skipped_by_reports() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("ledger.jsonl");
+        let now = 1_795_996_800; // 2026-11-30
+        let acc = Accounting::new(Ledger::open(&p).unwrap(), Meter::default(), now).unwrap();
+        let req = RequestRecord {
+            time: now,
+            user: "u1".into(),
+            department: "Bauamt".into(),
+            model: "m".into(),
+            zone: Zone::Green,
+            declared: None,
+            detected: None,
+            effective: None,
+            categories: Vec::new(),
+            decision: Decision::Allow,
+            upstream_status: None,
+            prompt_tokens: 7,
+            completion_tokens: 3,
+            cached_tokens: 0,
+            latency_ms: 12,
+        };
+        acc.record(req.clone());
+        let admin = AdminRecord { time: now, user: "admin".into(), department: "IT".into(), serial: "ab12".into(), action: AdminAction::CertificateIssued, target: "serial 99 user x".into(), ok: true };
+        acc.record_admin(&admin).unwrap();
+        acc.record(req);
+        assert_eq!(ledger::verify(&p).unwrap(), VerifyReport { records: 3, pruned: 0, first_broken: None });
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.contains("\"kind\":\"admin\"") && text.contains("\"action\":\"certificate_issued\""));
+        let cfg = AccountingConfig { per_user_reports: true, min_group_size: 1, ..AccountingConfig::default() };
+        let rows = report::report(&p, (2026, 11), &report::parse_dims("department", &cfg).unwrap(), &cfg).unwrap();
+        assert_eq!(rows.len(), 1, "the admin record is no department's usage: {rows:?}");
+        assert_eq!(rows[0].requests, 2);
+        drop(acc); // releases the ledger's lock
+        let again = Accounting::new(Ledger::open(&p).unwrap(), Meter::default(), now).unwrap();
+        assert_eq!(again.meter().used("IT", Zone::Green, now), (0, 0.0), "replay skips admin records");
+        assert_eq!(again.meter().used("Bauamt", Zone::Green, now).0, 20);
+        let mut out = Vec::new();
+        assert_eq!(ledger::export(&p, now, now + 1, &mut out).unwrap(), 3);
+    }
 }

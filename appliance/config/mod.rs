@@ -8,6 +8,7 @@
 
 mod accounting;
 mod rag;
+mod console;
 mod relay;
 mod validate;
 
@@ -18,6 +19,7 @@ use serde::Deserialize;
 
 pub use accounting::{AccountingConfig, BudgetConfig, PriceConfig};
 pub use rag::RagConfig;
+pub use console::ConsoleConfig;
 pub use relay::{OnViolation, PolicyConfig, UpstreamConfig, UpstreamModelConfig, ZonePolicyConfig};
 pub use validate::{ConfigError, ConfigProblem};
 
@@ -57,6 +59,9 @@ pub struct Config {
     /// `[rag]`: the offline RAG store (off when absent).
     #[serde(default)]
     pub rag: Option<RagConfig>,
+    /// `[console]`: the admin web console (off when absent).
+    #[serde(default)]
+    pub console: Option<ConsoleConfig>,
 }
 
 /// `[server]` section.
@@ -246,6 +251,11 @@ impl Config {
         self.tls.client_ca.iter_mut().for_each(fix);
         self.tls.crl.iter_mut().for_each(fix);
         self.models.iter_mut().for_each(|m| fix(&mut m.path));
+        if let Some(c) = &mut self.console {
+            for p in [&mut c.pki_dir, &mut c.ca_key].into_iter().flatten() {
+                fix(p);
+            }
+        }
         for u in &mut self.upstreams {
             for p in [&mut u.api_key_file, &mut u.client_cert, &mut u.client_key, &mut u.ca_bundle].into_iter().flatten() {
                 fix(p);

@@ -172,6 +172,19 @@ pub(crate) fn validate(cfg: &Config) -> Result<(), ConfigError> {
             add(format!("prices[{i}]"), "prices must be non-negative".into(), "EUR per million tokens, e.g. 2.5");
         }
     }
+    if let Some(c) = &cfg.console {
+        if c.listen == cfg.server.listen && c.listen.port() != 0 {
+            add("console.listen".into(), format!("{} is also server.listen", c.listen), "give the console its own port, e.g. 8444, on the management address");
+        }
+        // A missing credentials directory is not an error here (check-config runs on the
+        // shell): the console then lists certificates without issuing and says why.
+        if c.ca_key.is_some() && c.ca_key_credential.is_some() {
+            add("console.ca_key".into(), "both ca_key and ca_key_credential are set".into(), "keep one of them");
+        }
+        if c.client_cert_days == 0 || c.client_cert_days > 3650 {
+            add("console.client_cert_days".into(), format!("{} is out of range", c.client_cert_days), "use 1..=3650 (default 365)");
+        }
+    }
     if !["error", "warn", "info", "debug", "trace"].contains(&cfg.logging.level.as_str()) {
         add("logging.level".into(), format!("unknown level {:?}", cfg.logging.level), "use error, warn, info, debug or trace");
     }

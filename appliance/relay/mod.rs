@@ -91,6 +91,28 @@ pub struct RelayedModel {
     pub zone: Zone,
 }
 
+/// How an upstream has been answering since start, for the console's status page. Counts
+/// attempts (retries included) by their outcome; no bodies, no user data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamHealth {
+    /// Upstream id.
+    pub id: String,
+    /// Its zone.
+    pub zone: Zone,
+    /// Scheme, host and port of its base URL (no path, no credentials).
+    pub origin: String,
+    /// Public model ids it serves.
+    pub models: Vec<String>,
+    /// Attempts that got a response.
+    pub ok: u64,
+    /// Attempts that failed (connection, timeout, error status).
+    pub failed: u64,
+    /// The last attempt's outcome: `None` before the first, else `Ok(())` or the error text.
+    pub last: Option<Result<(), String>>,
+    /// Unix seconds of the last attempt.
+    pub last_at: Option<u64>,
+}
+
 /// A stream of upstream SSE payloads (`data:` contents, JSON parsed), ending before `[DONE]`.
 pub type EventStream = BoxStream<'static, Result<Value, RelayError>>;
 
@@ -137,6 +159,19 @@ impl Relay {
         self.models.keys().filter_map(|id| self.model(id)).collect()
     }
 
+    /// Per-upstream answer counts and the last outcome, in configuration order.
+    pub fn health(&self) -> Vec<UpstreamHealth> {
+        self.upstreams
+            .iter()
+            .enumerate()
+            .map(|(i, u)| {
+                let models = self.models.iter().filter(|(_, v)| v.iter().any(|(idx, _)| *idx == i)).map(|(k, _)| k.clone()).collect();
+                let (ok, failed, last, last_at) = u.health.snapshot();
+                UpstreamHealth { id: u.id.clone(), zone: u.zone, origin: u.origin(), models, ok, failed, last, last_at }
+            })
+            .collect()
+    }
+
     /// Forwards a cleared body to `model`'s upstream(s). `stream` requests SSE; the relay then
     /// asks the upstream for usage (`stream_options.include_usage`) whatever the client said.
     /// Retries connection errors, timeouts, 429 and 5xx (`max_retries` per upstream), then
@@ -165,7 +200,9 @@ impl Relay {
             }
             body["model"] = Value::String(upstream_model.clone());
             for attempt in 0..=up.max_retries {
-                match up.post(endpoint.path(), &body, stream).await {
+                let outcome = up.post(endpoint.path(), &body, stream).await;
+                up.health.note(outcome.as_ref().map(|_| ()));
+                match outcome {
                     Ok(a) => return Ok(a),
                     Err(e) if e.retryable() => {
                         log::warn!("upstream {} attempt {} failed: {e}", up.id, attempt + 1);

@@ -9,7 +9,34 @@ use super::{Answer, RelayError};
 use crate::config::UpstreamConfig;
 use crate::policy::Zone;
 
+/// (answered, failed, last outcome, Unix seconds of the last attempt).
+pub(super) type HealthSnapshot = (u64, u64, Option<Result<(), String>>, Option<u64>);
+
+/// Outcome counts of one upstream (see [`super::UpstreamHealth`]).
+#[derive(Default)]
+pub(super) struct Health {
+    inner: std::sync::Mutex<HealthSnapshot>,
+}
+
+impl Health {
+    pub(super) fn note(&self, outcome: Result<(), &RelayError>) {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let mut h = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        match outcome {
+            Ok(()) => h.0 += 1,
+            Err(_) => h.1 += 1,
+        }
+        h.2 = Some(outcome.map_err(ToString::to_string));
+        h.3 = Some(now);
+    }
+
+    pub(super) fn snapshot(&self) -> HealthSnapshot {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
 pub(super) struct Upstream {
+    pub health: Health,
     pub id: String,
     pub zone: Zone,
     pub max_retries: u32,
@@ -43,6 +70,7 @@ impl Upstream {
         }
         let client = b.build().map_err(|e| setup(e.to_string()))?;
         Ok(Upstream {
+            health: Health::default(),
             id: cfg.id.clone(),
             zone: cfg.zone,
             max_retries: cfg.max_retries,
@@ -52,6 +80,11 @@ impl Upstream {
             first_byte: Duration::from_millis(cfg.first_byte_timeout_ms),
             total: Duration::from_millis(cfg.total_timeout_ms),
         })
+    }
+
+    /// Scheme, host and port of the base URL.
+    pub(super) fn origin(&self) -> String {
+        url::Url::parse(&self.base).map(|u| u.origin().ascii_serialization()).unwrap_or_else(|_| "?".into())
     }
 
     pub(super) async fn post(&self, path: &str, body: &Value, stream: bool) -> Result<Answer, RelayError> {

@@ -52,6 +52,7 @@ pub const ALPN_PROTOCOLS: [&[u8]; 2] = [b"h2", b"http/1.1"];
 #[derive(Clone)]
 pub struct ServerTls {
     current: Arc<RwLock<Arc<ServerConfig>>>,
+    admin_only: bool,
 }
 
 impl fmt::Debug for ServerTls {
@@ -69,7 +70,18 @@ impl ServerTls {
     /// certificate, key not matching the certificate, CRL not parsable, client CA without CRL
     /// while CRLs are configured, no client CA at all).
     pub fn load(cfg: &TlsConfig) -> Result<ServerTls, TlsError> {
-        Ok(ServerTls { current: Arc::new(RwLock::new(build(cfg)?)) })
+        Ok(ServerTls { current: Arc::new(RwLock::new(build(cfg, false)?)), admin_only: false })
+    }
+
+    /// The admin console listener's configuration: the same server certificate, client CAs
+    /// and CRLs as [`ServerTls::load`], but the handshake also refuses every client
+    /// certificate whose subject lacks the admin role ([`crate::tls::Role::Admin`]), so a
+    /// user certificate never gets as far as HTTP. Reloads keep that rule.
+    ///
+    /// # Errors
+    /// As [`ServerTls::load`].
+    pub fn load_admin(cfg: &TlsConfig) -> Result<ServerTls, TlsError> {
+        Ok(ServerTls { current: Arc::new(RwLock::new(build(cfg, true)?)), admin_only: true })
     }
 
     /// Re-reads all files of `cfg` and, only if everything loads, makes the new configuration
@@ -79,7 +91,7 @@ impl ServerTls {
     /// # Errors
     /// As [`ServerTls::load`].
     pub fn reload(&self, cfg: &TlsConfig) -> Result<(), TlsError> {
-        let next = build(cfg)?;
+        let next = build(cfg, self.admin_only)?;
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = next;
         log::info!("TLS configuration reloaded: new handshakes use the new certificates and CRLs");
         Ok(())
@@ -121,7 +133,7 @@ struct Anchor {
     subject: String,
 }
 
-fn build(cfg: &TlsConfig) -> Result<Arc<ServerConfig>, TlsError> {
+fn build(cfg: &TlsConfig, admin_only: bool) -> Result<Arc<ServerConfig>, TlsError> {
     let chain = pem::certificates(&cfg.cert)?;
     let key = pem::private_key(&cfg.key)?;
     warn_if_expired(&cfg.cert, &chain[0]);
@@ -182,7 +194,11 @@ fn build(cfg: &TlsConfig) -> Result<Arc<ServerConfig>, TlsError> {
         .with_crls(crls)
         .build()
         .map_err(|e| TlsError::Config { what: "client certificate verifier", problem: e.to_string() })?;
-    let verifier = Arc::new(IdentityVerifier { inner });
+    let verifier: Arc<dyn ClientCertVerifier> = if admin_only {
+        Arc::new(AdminOnlyVerifier { inner: Arc::new(IdentityVerifier { inner }) })
+    } else {
+        Arc::new(IdentityVerifier { inner })
+    };
 
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
@@ -245,6 +261,70 @@ impl ClientCertVerifier for IdentityVerifier {
             Err(e) => {
                 // Only the serial is logged: the subject is personal data.
                 log::warn!("refused at the TLS handshake: {e}");
+                Err(rustls::Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure))
+            }
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// The console listener's verifier: everything [`IdentityVerifier`] checks, plus the admin
+/// role in the leaf's subject. A user certificate is refused inside the handshake (the
+/// client gets a `bad_certificate` alert), never with an HTTP answer.
+#[derive(Debug)]
+struct AdminOnlyVerifier {
+    inner: Arc<dyn ClientCertVerifier>,
+}
+
+impl ClientCertVerifier for AdminOnlyVerifier {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        true
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        self.inner.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        let verified = self.inner.verify_client_cert(end_entity, intermediates, now)?;
+        match PeerIdentity::from_certificate(end_entity) {
+            Ok(identity) if identity.is_admin() => Ok(verified),
+            Ok(identity) => {
+                log::warn!("console: refused certificate {} at the TLS handshake: no admin role", identity.serial);
+                Err(rustls::Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure))
+            }
+            Err(e) => {
+                log::warn!("console: refused at the TLS handshake: {e}");
                 Err(rustls::Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure))
             }
         }

@@ -205,8 +205,9 @@ fn read_password(path: &std::path::Path) -> anyhow::Result<String> {
     Ok(text.lines().next().unwrap_or_default().to_owned())
 }
 
-/// 20 characters of [`PASSWORD_ALPHABET`] in groups of five (about 99 bits).
-fn generate_password() -> String {
+/// A PKCS#12 password: 20 characters of lowercase letters and digits without the look-alikes
+/// `i l o 0 1`, in groups of five (about 99 bits), easy to read out over the phone.
+pub fn generate_password() -> String {
     let mut out = String::with_capacity(23);
     for i in 0..20 {
         if i > 0 && i % 5 == 0 {

@@ -11,6 +11,7 @@
 //! positive and at most 17 DER octets (RFC 5280 §4.1.2.2). The CA is constrained to
 //! `pathLenConstraint = 0` (it signs end entities only).
 
+mod authority;
 mod cli;
 mod dev;
 mod store;
@@ -25,7 +26,8 @@ use rcgen::{
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-pub use cli::{run_pki, PkiCommand};
+pub use authority::{Authority, IssuedBundle};
+pub use cli::{generate_password, run_pki, PkiCommand};
 pub use dev::{ClientBundle, DevPki};
 
 use super::identity::{is_clean_name, serial_hex};
@@ -331,26 +333,7 @@ pub fn issue_client(
 /// [`TlsError::InvalidArgument`] (not hex), [`TlsError::UnknownSerial`],
 /// [`TlsError::AlreadyRevoked`], [`TlsError::NoCa`], I/O and signing errors.
 pub fn revoke(dir: &Path, serial_hex: &str, reason: RevocationReason) -> Result<IndexEntry, TlsError> {
-    let serial = normalise_serial(serial_hex)?;
-    let _lock = store::lock(dir)?;
-    let ca = store::load_ca(dir)?;
-    let mut index = store::load_index(dir)?;
-    let entry = index
-        .certs
-        .iter_mut()
-        .find(|e| e.serial == serial)
-        .ok_or_else(|| TlsError::UnknownSerial { serial: serial.clone() })?;
-    if let Some(at) = entry.revoked_at {
-        return Err(TlsError::AlreadyRevoked { serial, revoked_at: at.to_string() });
-    }
-    entry.revoked_at = Some(now_utc());
-    entry.reason = Some(reason);
-    let updated = entry.clone();
-    // CRL first: if saving the index then fails, the certificate is revoked but not marked,
-    // which is the safe way round.
-    store::sign_crl(dir, &ca, &mut index)?;
-    store::save_index(dir, &index)?;
-    Ok(updated)
+    Authority::new(dir, None).revoke(serial_hex, reason)
 }
 
 /// Re-signs `ca.crl` unchanged except for thisUpdate/nextUpdate and the CRL number (run it

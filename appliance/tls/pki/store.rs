@@ -68,6 +68,14 @@ pub(super) fn write_atomic(path: &Path, bytes: &[u8], mode: u32, overwrite: bool
     let written = (|| {
         let mut file = OpenOptions::new().write(true).create_new(true).mode(mode).open(&tmp)?;
         file.set_permissions(Permissions::from_mode(mode))?;
+        // Root replacing a file keeps its owner: `zonegate pki revoke` run as root must not
+        // take index.json or ca.crl away from the service that the console runs in.
+        if overwrite && nix::unistd::geteuid().is_root() {
+            if let Ok(old) = fs::metadata(path) {
+                use std::os::unix::fs::MetadataExt as _;
+                std::os::unix::fs::fchown(&file, Some(old.uid()), Some(old.gid()))?;
+            }
+        }
         file.write_all(bytes)?;
         file.sync_all()
     })();
@@ -159,12 +167,19 @@ pub(super) struct Ca {
 }
 
 pub(super) fn load_ca(dir: &Path) -> Result<Ca, TlsError> {
-    for name in [CA_KEY, CA_CERT] {
-        if !dir.join(name).exists() {
-            return Err(TlsError::NoCa { dir: dir.to_owned(), missing: name });
-        }
+    load_ca_with_key(dir, &dir.join(CA_KEY))
+}
+
+/// Like [`load_ca`], with the CA key read from `key_path` instead of `dir/ca.key` (the
+/// console gets it as a systemd credential; see `[console] ca_key_credential`).
+pub(super) fn load_ca_with_key(dir: &Path, key_path: &Path) -> Result<Ca, TlsError> {
+    if !key_path.exists() {
+        return Err(TlsError::NoCa { dir: dir.to_owned(), missing: CA_KEY });
     }
-    let key_path = dir.join(CA_KEY);
+    if !dir.join(CA_CERT).exists() {
+        return Err(TlsError::NoCa { dir: dir.to_owned(), missing: CA_CERT });
+    }
+    let key_path = key_path.to_owned();
     let key_pem = fs::read_to_string(&key_path).map_err(|source| TlsError::Read { path: key_path.clone(), source })?;
     let key = KeyPair::from_pem(&key_pem).map_err(|_| TlsError::PrivateKey { path: key_path })?;
     drop(key_pem);

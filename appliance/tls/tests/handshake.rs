@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::{assert_alert, dev_pki, echo_router, get_n, refusal, whoami, Proto, TestServer, GUARD};
 use crate::config::TlsConfig;
 use crate::tls::pki::{self, ClientBundle, DevPki, RevocationReason, Validity};
-use crate::tls::{serve_plain, Role, ServerTls, TlsError};
+use crate::tls::{serve, serve_plain, Role, ServerTls, TlsError};
 
 const LONG: Duration = Duration::from_secs(60);
 
@@ -129,6 +129,32 @@ async fn certificate_without_cn_is_refused_at_handshake() {
     let server = TestServer::start(&pki, LONG, echo_router()).await;
     assert_alert(&refusal(&pki, Some(&nameless), server.addr).await, AlertDescription::AccessDenied);
     server.stop().await;
+}
+
+/// Guards the console listener ([`ServerTls::load_admin`]): a valid user certificate and a
+/// missing certificate are refused inside the handshake (no HTTP status is ever sent), an
+/// admin certificate gets through; the rule survives a reload.
+#[tokio::test]
+async fn admin_listener_refuses_user_certificates_at_the_handshake() {
+    let (_tmp, pki) = dev_pki();
+    let admin = pki.issue_client("admin.test", "IT", true, Validity::days_from_now(5)).unwrap();
+    let tls = ServerTls::load_admin(&pki.tls_config()).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(serve(listener, tls.clone(), LONG, echo_router(), shutdown.clone()));
+    assert_alert(&refusal(&pki, Some(&pki.client), addr).await, AlertDescription::AccessDenied);
+    assert_alert(&refusal(&pki, None, addr).await, AlertDescription::CertificateRequired);
+    let (who, _) = whoami(&pki, Some(&admin), Proto::H2, addr).await.unwrap();
+    assert_eq!((who.user.as_str(), who.role), ("admin.test", Role::Admin));
+    tls.reload(&pki.tls_config()).unwrap();
+    assert_alert(&refusal(&pki, Some(&pki.client), addr).await, AlertDescription::AccessDenied);
+    // The same user certificate is fine on an ordinary (API) listener.
+    let api = TestServer::start(&pki, LONG, echo_router()).await;
+    assert_eq!(whoami(&pki, Some(&pki.client), Proto::Http1, api.addr).await.unwrap().0.role, Role::User);
+    api.stop().await;
+    shutdown.cancel();
+    tokio::time::timeout(GUARD, task).await.unwrap().unwrap().unwrap();
 }
 
 /// Guards validity checking: an expired client certificate is refused.
