@@ -1,6 +1,7 @@
 //! Inference benchmark on the default model (SmolLM2-135M Q4_1), engine only (no HTTP):
 //! prompt processing tokens/s, and decode tokens/s for 1 and 4 concurrent streams.
-//! Each figure is the median of 5 runs, printed with min and max. Run with `make bench`.
+//! Each figure is the median of 5 runs (`ZONEGATE_BENCH_RUNS` to change), printed with min and
+//! max. Run with `make bench`.
 
 #![allow(clippy::expect_used)] // a benchmark that cannot set up should stop loudly
 
@@ -60,6 +61,7 @@ fn stats(mut v: Vec<f64>) -> (f64, f64, f64) {
 fn main() {
     let model = model_path();
     let threads = zonegate::engine::default_threads();
+    let runs: usize = std::env::var("ZONEGATE_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(5);
     let toml = format!(
         "[tls]\ncert = \"/dev/null\"\nkey = \"/dev/null\"\nclient_ca = [\"/dev/null\"]\n[[models]]\nid = \"bench\"\npath = \"{model}\"\ncontext_size = 8192\nparallel = 4\nthreads = {threads}\n"
     );
@@ -68,11 +70,11 @@ fn main() {
     let engine = Engine::load(&cfg.models, 16).expect("model loads");
     let g = engine.generator("bench").expect("chat model").clone();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    println!("zonegate inference benchmark: {model}\nthreads = {threads}, median of 5 runs (min..max)\n");
+    println!("zonegate inference benchmark: {model}\nthreads = {threads}, median of {runs} runs (min..max)\n");
     rt.block_on(async {
         run(&g, 32, 1, 8).await; // warm-up
         let mut pp = Vec::new();
-        for _ in 0..5 {
+        for _ in 0..runs {
             let (prefill, _, _) = run(&g, 512, 1, 2).await;
             pp.push(512.0 / prefill);
         }
@@ -80,7 +82,7 @@ fn main() {
         println!("prompt processing (512-token prompt)   {m:8.1} tokens/s  ({lo:.1}..{hi:.1})");
         for streams in [1usize, 4] {
             let mut per = Vec::new();
-            for _ in 0..5 {
+            for _ in 0..runs {
                 let (_, decode, tokens) = run(&g, 32, streams, 128).await;
                 per.push(tokens as f64 / decode);
             }

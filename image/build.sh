@@ -33,8 +33,8 @@ PACKAGES=(
     systemd-sysv udev systemd-resolved systemd-timesyncd dbus
     linux-image-amd64 initramfs-tools systemd-boot-efi
     util-linux mount hostname iproute2 ca-certificates kmod
-    libgomp1 libstdc++6
 )
+# No libgomp1/libstdc++6 for zonegate: its C++ and OpenMP runtimes are linked in (build.rs).
 
 echo "== mmdebstrap $SUITE (${#PACKAGES[@]} packages)"
 [ -d "$ROOT/usr/bin" ] || mmdebstrap --mode=root --variant=minbase --arch=amd64 \

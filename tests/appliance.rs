@@ -611,6 +611,52 @@ fn serve_refuses_state_from_a_newer_version() {
     assert!(t.elapsed() < Duration::from_secs(30), "refused before loading models");
 }
 
+// ---- the binary's linking ------------------------------------------------------------
+
+/// Shared objects a CPU build may need: glibc (libc, libm, the loader) and the kernel's vDSO.
+const GLIBC_ONLY: &[&str] = &["linux-vdso.so.1", "libc.so.6", "libm.so.6", "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1"];
+
+/// The CPU build's `ldd` lists glibc and nothing else: libstdc++, libgomp and GCC's unwinder
+/// are linked in (build.rs), so the image needs no C++ or OpenMP runtime.
+#[test]
+fn release_binary_links_only_glibc() {
+    let bin = env!("CARGO_BIN_EXE_zonegate");
+    if cfg!(feature = "cuda") {
+        eprintln!("SKIP release_binary_links_only_glibc: a CUDA build also links the NVIDIA driver's libcuda.so.1");
+        return;
+    }
+    let Some(ldd) = ["/usr/bin/ldd", "/bin/ldd"].iter().map(Path::new).find(|p| p.is_file()) else {
+        eprintln!("SKIP release_binary_links_only_glibc: `ldd` is not installed (Debian package: libc-bin)");
+        return;
+    };
+    let out = run(Command::new(ldd).arg(bin));
+    let listing = text(&out.stdout);
+    assert!(out.status.success(), "ldd {bin}: {}{listing}", text(&out.stderr));
+    let libs: Vec<&str> = listing.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    assert!(libs.iter().any(|l| *l == "libc.so.6"), "no libc in ldd output (parsed wrongly?):\n{listing}");
+    let other: Vec<&&str> = libs.iter().filter(|l| !GLIBC_ONLY.iter().any(|g| l.ends_with(g))).collect();
+    assert!(other.is_empty(), "{bin} needs more than glibc: {other:?}\n{listing}");
+}
+
+/// `zonegate --version` names version, revision and the build features including the
+/// linking variant (the same string as `zonegate_build_info` on /metrics).
+#[test]
+fn version_names_the_build_features_and_linking() {
+    let out = run(Command::new(env!("CARGO_BIN_EXE_zonegate")).arg("--version"));
+    let v = text(&out.stdout);
+    assert!(out.status.success(), "{v}{}", text(&out.stderr));
+    assert!(v.starts_with(&format!("zonegate {} (revision {}, features {})", zonegate::VERSION, zonegate::GIT_REVISION, zonegate::FEATURES)), "{v}");
+    let features: Vec<&str> = zonegate::FEATURES.split(',').collect();
+    assert!(features[0] == "cpu" || features[0] == "cuda", "backend first: {features:?}");
+    assert_eq!(features.contains(&"openmp"), cfg!(feature = "openmp"), "{features:?}");
+    if cfg!(all(target_os = "linux", target_env = "gnu")) {
+        for want in ["static-libstdc++", "static-libgcc", "dynamic-glibc"] {
+            assert!(features.contains(&want), "{want} missing: {features:?}");
+        }
+        assert_eq!(features.contains(&"static-libgomp"), cfg!(feature = "openmp"), "{features:?}");
+    }
+}
+
 /// image/zonegate.toml uses only valid keys and values: the only problems on a build host
 /// are the appliance's files that do not exist here.
 #[test]

@@ -94,6 +94,7 @@ async fn health_and_metrics() {
     assert_eq!(h["status"], "ok");
     let _ = post(&c, &s.url("/v1/chat/completions"), &json!({"model": CHAT, "max_tokens": 2, "messages": [{"role": "user", "content": "Hi"}]})).await;
     let m = c.get(s.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(m.contains(&format!("features=\"{}\"", zonegate::FEATURES)), "build_info names the features and linking: {m}");
     assert!(m.contains("zonegate_build_info{"), "{m}");
     assert!(m.contains(&format!("zonegate_completion_tokens_total{{model=\"{CHAT}\"}}")), "{m}");
     assert!(m.contains("zonegate_http_requests_total{route=\"/v1/chat/completions\",status=\"200\"}"), "{m}");
