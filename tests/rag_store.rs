@@ -79,7 +79,7 @@ fn sigkill_during_ingest_never_leaves_half_documents() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = rag_config(dir.path(), "chunk_tokens = 48\nchunk_overlap_tokens = 8\n");
     let corpus = dir.path().join("corpus");
-    synthetic_corpus(&corpus, 120);
+    synthetic_corpus(&corpus, 60);
     let mut all: Vec<String> = std::fs::read_dir(&corpus).expect("ls").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
     all.sort();
     let seed: u64 = rand::random();
@@ -99,25 +99,48 @@ fn sigkill_during_ingest_never_leaves_half_documents() {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn ingest");
-        // The kill moment, drawn at random: not a readiness wait.
-        let delay = Duration::from_millis(rand::Rng::random_range(&mut rng, 1000..8000));
-        let started = std::time::Instant::now();
+        // The kill moment, drawn at random relative to progress (the box may be slow or
+        // shared): after 0–2 newly stored documents, then 0–2 s more.
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let reader = std::thread::spawn(move || {
+            use std::io::BufRead as _;
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        // Documents stored earlier print `unchanged` first; count new ones only.
+        let wait_lines = reported.len() + rand::Rng::random_range(&mut rng, 0..=2usize);
+        let extra = Duration::from_millis(rand::Rng::random_range(&mut rng, 0..2000));
+        let mut lines = Vec::new();
+        while lines.len() < wait_lines {
+            match rx.recv_timeout(Duration::from_secs(300)) {
+                Ok(l) => lines.push(l),
+                Err(_) => break, // finished (all unchanged) or stuck: the checks below decide
+            }
+        }
+        let deadline = std::time::Instant::now() + extra;
         let mut finished = false;
-        while started.elapsed() < delay {
+        while std::time::Instant::now() < deadline {
             if child.try_wait().expect("try_wait").is_some() {
                 finished = true;
                 break;
             }
-            std::thread::sleep(Duration::from_millis(20));
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if !finished {
+            finished = child.try_wait().expect("try_wait").is_some();
         }
         if !finished {
             child.kill().expect("SIGKILL"); // std's kill is SIGKILL on Unix
         }
         let status = child.wait().expect("wait");
-        let mut out = String::new();
-        child.stdout.take().expect("stdout").read_to_string(&mut out).expect("read stdout");
+        reader.join().expect("reader");
+        lines.extend(rx.try_iter());
         let mut this_round = BTreeSet::new();
-        for line in out.lines() {
+        for line in &lines {
             let f: Vec<&str> = line.split('\t').collect();
             assert!(f.len() == 3 && ["added", "replaced", "unchanged"].contains(&f[0]), "unexpected ingest output line {line:?}");
             this_round.insert(f[1].to_string());
