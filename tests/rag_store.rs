@@ -34,7 +34,7 @@ fn sentence(rng: &mut impl rand::Rng, n: usize) -> String {
     format!("{}.", s.join(" "))
 }
 
-/// `n` text files of two sections each (about 60 words, three or four chunks at 48 tokens:
+/// `n` text files of two sections each (about 30 words, two or three chunks at 48 tokens:
 /// small, because embedding on two shared cores is slow and the kills must find documents
 /// both finished and in flight).
 fn synthetic_corpus(dir: &Path, n: usize) {
@@ -45,8 +45,8 @@ fn synthetic_corpus(dir: &Path, n: usize) {
         let mut t = format!("Merkblatt {i:03}\n=============\n\n");
         for s in 0..2 {
             t.push_str(&format!("Abschnitt {s}\n\n"));
-            for _ in 0..3 {
-                t.push_str(&sentence(&mut rng, 10));
+            for _ in 0..2 {
+                t.push_str(&sentence(&mut rng, 6));
                 t.push(' ');
             }
             t.push_str("\n\n");
@@ -79,7 +79,7 @@ fn sigkill_during_ingest_never_leaves_half_documents() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = rag_config(dir.path(), "chunk_tokens = 48\nchunk_overlap_tokens = 8\n");
     let corpus = dir.path().join("corpus");
-    synthetic_corpus(&corpus, 120);
+    synthetic_corpus(&corpus, 60);
     let mut all: Vec<String> = std::fs::read_dir(&corpus).expect("ls").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
     all.sort();
     let seed: u64 = rand::random();
@@ -99,25 +99,48 @@ fn sigkill_during_ingest_never_leaves_half_documents() {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn ingest");
-        // The kill moment, drawn at random: not a readiness wait.
-        let delay = Duration::from_millis(rand::Rng::random_range(&mut rng, 500..6000));
-        let started = std::time::Instant::now();
+        // The kill moment, drawn at random relative to progress (the box may be slow or
+        // shared): after 0–2 newly stored documents, then 0–2 s more.
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let reader = std::thread::spawn(move || {
+            use std::io::BufRead as _;
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        // Documents stored earlier print `unchanged` first; count new ones only.
+        let wait_lines = reported.len() + rand::Rng::random_range(&mut rng, 0..=2usize);
+        let extra = Duration::from_millis(rand::Rng::random_range(&mut rng, 0..2000));
+        let mut lines = Vec::new();
+        while lines.len() < wait_lines {
+            match rx.recv_timeout(Duration::from_secs(300)) {
+                Ok(l) => lines.push(l),
+                Err(_) => break, // finished (all unchanged) or stuck: the checks below decide
+            }
+        }
+        let deadline = std::time::Instant::now() + extra;
         let mut finished = false;
-        while started.elapsed() < delay {
+        while std::time::Instant::now() < deadline {
             if child.try_wait().expect("try_wait").is_some() {
                 finished = true;
                 break;
             }
-            std::thread::sleep(Duration::from_millis(20));
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if !finished {
+            finished = child.try_wait().expect("try_wait").is_some();
         }
         if !finished {
             child.kill().expect("SIGKILL"); // std's kill is SIGKILL on Unix
         }
         let status = child.wait().expect("wait");
-        let mut out = String::new();
-        child.stdout.take().expect("stdout").read_to_string(&mut out).expect("read stdout");
+        reader.join().expect("reader");
+        lines.extend(rx.try_iter());
         let mut this_round = BTreeSet::new();
-        for line in out.lines() {
+        for line in &lines {
             let f: Vec<&str> = line.split('\t').collect();
             assert!(f.len() == 3 && ["added", "replaced", "unchanged"].contains(&f[0]), "unexpected ingest output line {line:?}");
             this_round.insert(f[1].to_string());
@@ -228,7 +251,10 @@ async fn retrieval_quality_recall_at_5() {
         batch_size: 512,
     };
     let engine = tokio::task::spawn_blocking(move || zonegate::engine::Engine::load(&[model], 64)).await.expect("join").expect("embedding model loads");
-    let embedder = EngineEmbedder::new(engine.embedder(EMBED).expect("embedder").clone(), zonegate::engine::sha256_file(&model_path()).expect("sha"));
+    // The first 64 tokens of each chunk are embedded (heading path and first sentences):
+    // the whole corpus (about 70k tokens) through a 135M model on two shared cores would
+    // take many minutes. BM25 indexes whole chunks.
+    let embedder = EngineEmbedder::new(engine.embedder(EMBED).expect("embedder").clone(), zonegate::engine::sha256_file(&model_path()).expect("sha")).with_input_tokens(64);
     let dir = tempfile::tempdir().expect("tempdir");
     let rag = Rag::open(RagSettings::new(dir.path().join("rag")), Some(Arc::new(embedder))).expect("store");
     let sys = Caller::system();

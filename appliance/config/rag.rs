@@ -24,6 +24,10 @@ pub struct RagConfig {
     /// Chunks per embedding call.
     #[serde(default = "default_batch")]
     pub embed_batch: u32,
+    /// Embed only the first N tokens of each chunk (0 = the whole chunk). For CPU-only boxes:
+    /// embedding costs grow with the tokens; BM25 always indexes the whole chunk.
+    #[serde(default)]
+    pub embed_tokens: u32,
 }
 
 fn default_chunk() -> u32 {
@@ -70,7 +74,35 @@ pub(crate) fn validate(cfg: &super::Config, add: &mut dyn FnMut(String, String, 
     if r.max_file_bytes < 1024 {
         add("rag.max_file_bytes".into(), format!("{} is too small", r.max_file_bytes), "use at least 1024 (default 33554432)");
     }
+    if r.embed_tokens != 0 && r.embed_tokens < 16 {
+        add("rag.embed_tokens".into(), format!("{} is too small", r.embed_tokens), "use 0 (the whole chunk) or at least 16");
+    }
     if r.embed_batch == 0 || r.embed_batch > 256 {
         add("rag.embed_batch".into(), format!("{} is out of range", r.embed_batch), "use 1..=256 (default 16)");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    fn problems(rag: &str) -> Vec<String> {
+        let text = format!(
+            "[tls]\ncert = \"c\"\nkey = \"k\"\nclient_ca = [\"a\"]\n[[models]]\nid = \"chat\"\npath = \"m\"\n[[models]]\nid = \"emb\"\nrole = \"embedding\"\npath = \"m\"\ncontext_size = 1024\nparallel = 4\n[rag]\n{rag}"
+        );
+        match crate::config::Config::parse(&text, std::path::Path::new("/nonexistent")) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.problems.into_iter().filter(|p| !p.key.starts_with("tls.") && !p.key.starts_with("models[")).map(|p| p.key).collect(),
+        }
+    }
+
+    #[test]
+    fn rag_errors_name_the_key() {
+        assert!(problems("embedding_model = \"emb\"").is_empty());
+        assert_eq!(problems("embedding_model = \"chat\""), vec!["rag.embedding_model"]);
+        assert_eq!(problems("embedding_model = \"nope\""), vec!["rag.embedding_model"]);
+        assert_eq!(problems("embedding_model = \"emb\"\nchunk_tokens = 512"), vec!["rag.chunk_tokens"], "over 1024/4 tokens per sequence");
+        assert_eq!(problems("embedding_model = \"emb\"\nchunk_overlap_tokens = 200"), vec!["rag.chunk_overlap_tokens"]);
+        assert_eq!(problems("embedding_model = \"emb\"\nmax_file_bytes = 10\nembed_batch = 0\nembed_tokens = 3"), vec!["rag.max_file_bytes", "rag.embed_tokens", "rag.embed_batch"]);
+        let unknown = problems("embedding_model = \"emb\"\nchunk_size = 3");
+        assert_eq!(unknown.len(), 1, "unknown keys are errors: {unknown:?}");
     }
 }

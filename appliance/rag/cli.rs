@@ -108,7 +108,7 @@ pub fn engine_embedder(cfg: &Config, engine: &crate::engine::Engine) -> Result<A
         Some(s) => s.to_ascii_lowercase(),
         None => crate::engine::sha256_file(&m.path).map_err(|e| RagError::Embedding(format!("{}: {e}", m.path.display())))?,
     };
-    Ok(Arc::new(EngineEmbedder::new(e, sha)))
+    Ok(Arc::new(EngineEmbedder::new(e, sha).with_input_tokens(r.embed_tokens as usize)))
 }
 
 fn open(cfg: &Config, with_model: bool) -> anyhow::Result<Rag> {

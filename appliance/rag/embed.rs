@@ -29,12 +29,23 @@ pub trait EmbedModel: Send + Sync {
 pub struct EngineEmbedder {
     embedder: Embedder,
     sha256: String,
+    /// Tokens of each input that are embedded (the rest is cut); 0 = the model's limit.
+    input_tokens: usize,
 }
 
 impl EngineEmbedder {
     /// Wraps a loaded embedding model; `sha256` is its GGUF file's digest.
     pub fn new(embedder: Embedder, sha256: String) -> Self {
-        Self { embedder, sha256 }
+        Self { embedder, sha256, input_tokens: 0 }
+    }
+
+    /// Embeds only the first `tokens` tokens of each input (0: up to the model's limit).
+    /// Embedding cost grows with the tokens (about 0.27 GFLOP per token for a 135M model, so
+    /// some 100 tokens/s per CPU core); a prefix of each chunk — its heading path and first
+    /// sentences — keeps CPU-only ingest affordable. BM25 still indexes the whole chunk.
+    pub fn with_input_tokens(mut self, tokens: usize) -> Self {
+        self.input_tokens = tokens;
+        self
     }
 }
 
@@ -53,7 +64,7 @@ impl EmbedModel for EngineEmbedder {
     }
     fn embed<'a>(&'a self, texts: &'a [String]) -> EmbedFuture<'a> {
         Box::pin(async move {
-            let max = self.max_tokens();
+            let max = if self.input_tokens > 0 { self.input_tokens.min(self.max_tokens()) } else { self.max_tokens() };
             let tokens = texts
                 .iter()
                 .map(|t| {
