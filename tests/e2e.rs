@@ -18,6 +18,7 @@ mod policy_quality;
 mod rag_acl;
 mod rag_api;
 mod rag_chat;
+mod rag_corpus;
 mod rag_sdk;
 mod rag_store;
 mod relay;

@@ -28,7 +28,12 @@ pub fn rag_toml() -> String {
 
 /// A server with the RAG store enabled (and `extra` TOML, e.g. upstreams and policy).
 pub async fn rag_server(extra: &str) -> TestServer {
-    TestServer::start(Opts { extra: format!("{}{extra}", rag_toml()), ..Opts::default() }).await
+    rag_server_with(Opts::default(), extra).await
+}
+
+/// [`rag_server`] with other server options.
+pub async fn rag_server_with(o: Opts, extra: &str) -> TestServer {
+    TestServer::start(Opts { extra: format!("{}{extra}", rag_toml()), ..o }).await
 }
 
 /// Uploads `data` as `name` with a hand-made multipart/form-data body (RFC 7578).

@@ -27,9 +27,13 @@ use crate::tls::PeerIdentity;
 
 /// Chunks retrieved for chat when the request names no `max_num_results`.
 pub const DEFAULT_CHAT_RESULTS: usize = 5;
-/// Longest source text put into one prompt, in characters; lower-ranked chunks beyond it are
-/// left out (and not cited), so a small model's context is not overrun by the sources alone.
+/// Longest source text put into a prompt for a relayed model, in characters; lower-ranked
+/// chunks beyond it are left out (not cited, and their class does not count).
 pub const MAX_SOURCE_CHARS: usize = 12_000;
+/// For a green model, the sources may fill at most this share of one sequence's context
+/// (`context_size / parallel`), counted in the model's tokens, leaving room for the
+/// conversation and the answer.
+pub const GREEN_SOURCE_SHARE: f32 = 0.5;
 
 /// One source given to the model.
 #[derive(Debug, Clone, PartialEq)]
@@ -248,11 +252,16 @@ pub(crate) async fn ground(st: &AppState, who: &PeerIdentity, mut body: Value) -
     let query = last_user_text(&body).ok_or_else(|| ApiError::invalid("messages", "retrieval (file_search) needs a user message with text to search for"))?;
     let req = search_request(spec.store_ids, query, spec.max_num_results, DEFAULT_CHAT_RESULTS, spec.filters, spec.ranker.as_deref(), spec.score_threshold)?;
     let hits = rag.search(&super::rag_caller(who), &req).await.map_err(ApiError::from_rag)?;
+    // Budget: the green model's tokens, else characters; the best chunk always goes in.
+    let model = body.get("model").and_then(Value::as_str).unwrap_or_default();
+    let green = st.engine.generator(model).ok();
+    let budget = green.map_or(MAX_SOURCE_CHARS, |g| (g.info().context_per_sequence as f32 * GREEN_SOURCE_SHARE) as usize);
     let mut used = Vec::new();
-    let mut chars = 0;
+    let mut spent = 0;
     for h in hits {
-        chars += h.text.chars().count();
-        if chars > MAX_SOURCE_CHARS && !used.is_empty() {
+        // The list line ("[n] name (chunk i)") costs about 16 tokens on top of the text.
+        spent += green.map_or_else(|| h.text.chars().count(), |g| g.tokenize(&h.text, false).len() + 16);
+        if spent > budget && !used.is_empty() {
             break;
         }
         used.push(h);
