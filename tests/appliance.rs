@@ -624,7 +624,7 @@ fn release_binary_links_only_glibc() {
     let listing = text(&out.stdout);
     assert!(out.status.success(), "ldd {bin}: {}{listing}", text(&out.stderr));
     let libs: Vec<&str> = listing.lines().filter_map(|l| l.split_whitespace().next()).collect();
-    assert!(libs.iter().any(|l| *l == "libc.so.6"), "no libc in ldd output (parsed wrongly?):\n{listing}");
+    assert!(libs.contains(&"libc.so.6"), "no libc in ldd output (parsed wrongly?):\n{listing}");
     let other: Vec<&&str> = libs.iter().filter(|l| !GLIBC_ONLY.iter().any(|g| l.ends_with(g))).collect();
     assert!(other.is_empty(), "{bin} needs more than glibc: {other:?}\n{listing}");
 }
