@@ -233,3 +233,27 @@ pub fn check(detector: &Detector, policy: &PolicyConfig, zone: Zone, declared: D
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::PolicyDetectConfig;
+
+    /// Guards issue 4: a retrieved source's class raises the effective class even where the
+    /// detectors find nothing, and pseudonymizing cannot lower it.
+    #[test]
+    fn the_class_of_retrieved_sources_decides_like_a_declaration() {
+        let det = Detector::new(&PolicyDetectConfig::default()).unwrap();
+        let body = serde_json::json!({"messages": [{"role": "system", "content": "[1] parkraum.html\nDer Stellplatz kostet 23 Euro im Monat."}, {"role": "user", "content": "Was kostet der Stellplatz?"}]});
+        let pol = PolicyConfig::default();
+        match check(&det, &pol, Zone::Red, DataClass::Internal, DataClass::Public, body.clone()).unwrap() {
+            Outcome::Forward(_, _, v) => assert_eq!((v.effective, v.sources), (DataClass::Internal, DataClass::Public)),
+            Outcome::Stop(v) => panic!("harmless internal text must pass: {v:?}"),
+        }
+        for zone in [Zone::Red, Zone::Yellow] {
+            let Outcome::Stop(v) = check(&det, &pol, zone, DataClass::Internal, DataClass::Confidential, body.clone()).unwrap() else { panic!("a confidential source must not go to {zone:?}") };
+            assert_eq!((v.declared, v.sources, v.effective), (DataClass::Internal, DataClass::Confidential, DataClass::Confidential));
+            assert!(v.block_message().contains("confidential"));
+        }
+    }
+}
