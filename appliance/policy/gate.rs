@@ -252,6 +252,7 @@ pub fn check(detector: &Detector, policy: &PolicyConfig, zone: Zone, declared: D
 mod tests {
     use super::*;
     use crate::config::OnViolation;
+    use crate::policy::PolicyDetectConfig;
 
     fn policy(on_violation: OnViolation) -> PolicyConfig {
         let mut p = PolicyConfig::default();
@@ -279,5 +280,23 @@ mod tests {
         // Without a person reference, an SGB body's text is what it is.
         let plain = check(&det, &policy(OnViolation::Block), Zone::Yellow, DataClass::Internal, DataClass::Public, "Sozialamt", ask("Wie viele Anträge auf Wohngeld gingen 2025 ein?")).unwrap();
         assert!(matches!(plain, Outcome::Forward(..)), "{plain:?}");
+    }
+
+    /// Guards issue 4: a retrieved source's class raises the effective class even where the
+    /// detectors find nothing, and pseudonymizing cannot lower it.
+    #[test]
+    fn the_class_of_retrieved_sources_decides_like_a_declaration() {
+        let det = Detector::new(&PolicyDetectConfig::default()).unwrap();
+        let body = serde_json::json!({"messages": [{"role": "system", "content": "[1] parkraum.html\nDer Stellplatz kostet 23 Euro im Monat."}, {"role": "user", "content": "Was kostet der Stellplatz?"}]});
+        let pol = PolicyConfig::default();
+        match check(&det, &pol, Zone::Red, DataClass::Internal, DataClass::Public, "Bauamt", body.clone()).unwrap() {
+            Outcome::Forward(_, _, v) => assert_eq!((v.effective, v.sources), (DataClass::Internal, DataClass::Public)),
+            Outcome::Stop(v) => panic!("harmless internal text must pass: {v:?}"),
+        }
+        for zone in [Zone::Red, Zone::Yellow] {
+            let Outcome::Stop(v) = check(&det, &pol, zone, DataClass::Internal, DataClass::Confidential, "Bauamt", body.clone()).unwrap() else { panic!("a confidential source must not go to {zone:?}") };
+            assert_eq!((v.declared, v.sources, v.effective), (DataClass::Internal, DataClass::Confidential, DataClass::Confidential));
+            assert!(v.block_message().contains("confidential"));
+        }
     }
 }
