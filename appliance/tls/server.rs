@@ -194,11 +194,7 @@ fn build(cfg: &TlsConfig, admin_only: bool) -> Result<Arc<ServerConfig>, TlsErro
         .with_crls(crls)
         .build()
         .map_err(|e| TlsError::Config { what: "client certificate verifier", problem: e.to_string() })?;
-    let verifier: Arc<dyn ClientCertVerifier> = if admin_only {
-        Arc::new(AdminOnlyVerifier { inner: Arc::new(IdentityVerifier { inner }) })
-    } else {
-        Arc::new(IdentityVerifier { inner })
-    };
+    let verifier: Arc<dyn ClientCertVerifier> = Arc::new(IdentityVerifier { inner, admin_only });
 
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
@@ -230,10 +226,12 @@ fn warn_if_expired(path: &Path, leaf: &CertificateDer<'_>) {
 
 /// webpki's verifier plus the identity rule: a chain that verifies but whose subject yields
 /// no [`PeerIdentity`] (no CN) is refused inside the handshake, so the client gets a proper
-/// alert instead of a silently closed connection.
+/// alert instead of a silently closed connection. With `admin_only` (the console listener)
+/// a certificate without the admin role is refused the same way, never with an HTTP answer.
 #[derive(Debug)]
 struct IdentityVerifier {
     inner: Arc<dyn ClientCertVerifier>,
+    admin_only: bool,
 }
 
 impl ClientCertVerifier for IdentityVerifier {
@@ -256,76 +254,17 @@ impl ClientCertVerifier for IdentityVerifier {
         now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
         let verified = self.inner.verify_client_cert(end_entity, intermediates, now)?;
+        let refused = || rustls::Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure);
         match PeerIdentity::from_certificate(end_entity) {
+            Ok(identity) if self.admin_only && !identity.is_admin() => {
+                // Only the serial is logged: the subject is personal data.
+                log::warn!("console: refused certificate {} at the TLS handshake: no admin role", identity.serial);
+                Err(refused())
+            }
             Ok(_) => Ok(verified),
             Err(e) => {
-                // Only the serial is logged: the subject is personal data.
                 log::warn!("refused at the TLS handshake: {e}");
-                Err(rustls::Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure))
-            }
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
-    }
-}
-
-/// The console listener's verifier: everything [`IdentityVerifier`] checks, plus the admin
-/// role in the leaf's subject. A user certificate is refused inside the handshake (the
-/// client gets a `bad_certificate` alert), never with an HTTP answer.
-#[derive(Debug)]
-struct AdminOnlyVerifier {
-    inner: Arc<dyn ClientCertVerifier>,
-}
-
-impl ClientCertVerifier for AdminOnlyVerifier {
-    fn offer_client_auth(&self) -> bool {
-        true
-    }
-
-    fn client_auth_mandatory(&self) -> bool {
-        true
-    }
-
-    fn root_hint_subjects(&self) -> &[DistinguishedName] {
-        self.inner.root_hint_subjects()
-    }
-
-    fn verify_client_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        now: UnixTime,
-    ) -> Result<ClientCertVerified, rustls::Error> {
-        let verified = self.inner.verify_client_cert(end_entity, intermediates, now)?;
-        match PeerIdentity::from_certificate(end_entity) {
-            Ok(identity) if identity.is_admin() => Ok(verified),
-            Ok(identity) => {
-                log::warn!("console: refused certificate {} at the TLS handshake: no admin role", identity.serial);
-                Err(rustls::Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure))
-            }
-            Err(e) => {
-                log::warn!("console: refused at the TLS handshake: {e}");
-                Err(rustls::Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure))
+                Err(refused())
             }
         }
     }
