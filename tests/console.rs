@@ -14,7 +14,7 @@ use crate::harness::{client_with, post, Opts, TestServer, CHAT};
 
 /// A server with the console on port 0, issuing with the fixture's CA key.
 fn console_opts() -> Opts {
-    Opts { extra: "\n[console]\nlisten = \"127.0.0.1:0\"\npki_dir = \".\"\nca_key = \"ca.key\"\n".into(), ..Opts::default() }
+    Opts { extra: format!("\n[console]\nlisten = \"127.0.0.1:0\"\npki_dir = \".\"\nca_key = \"ca.key\"\n{}", crate::rag_api::rag_toml()), ..Opts::default() }
 }
 
 fn curl(s: &TestServer, path: &str) -> String {
@@ -164,5 +164,13 @@ async fn chromium_issues_a_bundle_classifies_and_reads_the_usage_chart() {
     assert_eq!(verify.first_broken, None);
     let shots: Vec<&str> = stdout.lines().filter_map(|l| l.strip_prefix("screenshot ")).collect();
     assert!(shots.len() >= 9, "a screenshot of every page: {shots:?}");
+    // Knowledge: the collection made in the browser holds the uploaded document, and the
+    // test search found it; both are admin records naming ids, not file names.
+    assert_eq!(result["knowledge"]["upload"], "added", "{result}");
+    assert!(result["knowledge"]["hits"].as_u64().unwrap() >= 1, "{result}");
+    for action in ["collection_created", "document_uploaded"] {
+        assert!(l.lines().any(|line| line.contains(action) && line.contains("\"outcome\":\"ok\"")), "{action} in the ledger");
+    }
+    assert!(!l.contains("wlan-merkblatt"), "no file names in the ledger");
     println!("console screenshots ({}) in {}", shots.len(), out.display());
 }

@@ -256,9 +256,13 @@ async fn retrieval_quality_recall_at_5() {
     // The first 64 tokens of each chunk are embedded (heading path and first sentences):
     // the whole corpus (about 70k tokens) through a 135M model on two shared cores would
     // take many minutes. BM25 indexes whole chunks.
-    let embedder = EngineEmbedder::new(engine.embedder(EMBED).expect("embedder").clone(), zonegate::engine::sha256_file(&model_path()).expect("sha")).with_input_tokens(64);
+    let embed_tokens: usize = std::env::var("ZONEGATE_RAG_EMBED_TOKENS").ok().and_then(|v| v.parse().ok()).unwrap_or(64);
+    let embedder = EngineEmbedder::new(engine.embedder(EMBED).expect("embedder").clone(), zonegate::engine::sha256_file(&model_path()).expect("sha")).with_input_tokens(embed_tokens);
+    // ZONEGATE_RAG_QUALITY_DIR keeps the store between runs (unchanged documents are not
+    // embedded again), for tuning the search without re-ingesting.
     let dir = tempfile::tempdir().expect("tempdir");
-    let rag = Rag::open(RagSettings::new(dir.path().join("rag")), Some(Arc::new(embedder))).expect("store");
+    let store_dir = std::env::var_os("ZONEGATE_RAG_QUALITY_DIR").map_or_else(|| dir.path().join("rag"), PathBuf::from);
+    let rag = Rag::open(RagSettings::new(store_dir), Some(Arc::new(embedder))).expect("store");
     let sys = Caller::system();
     let mut collections: BTreeMap<String, String> = BTreeMap::new();
     let started = std::time::Instant::now();
@@ -266,9 +270,12 @@ async fn retrieval_quality_recall_at_5() {
     for d in &docs {
         if !collections.contains_key(&d.collection) {
             let class = docs.iter().filter(|x| x.collection == d.collection).map(|x| x.data_class).min().unwrap_or(DataClass::Internal);
-            let c = rag
-                .create_collection(&sys, NewCollection { name: d.collection.clone(), class, owner_department: d.owner_department.clone(), read: Access::Everyone, attributes: BTreeMap::new() })
-                .expect("collection");
+            let c = match rag.get_collection(&sys, &d.collection) {
+                Ok(c) => c,
+                Err(_) => rag
+                    .create_collection(&sys, NewCollection { name: d.collection.clone(), class, owner_department: d.owner_department.clone(), read: Access::Everyone, attributes: BTreeMap::new() })
+                    .expect("collection"),
+            };
             collections.insert(d.collection.clone(), c.id);
         }
         let data = std::fs::read(root.join(&d.path)).expect("corpus file");

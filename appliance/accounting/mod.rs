@@ -75,8 +75,10 @@ pub enum AdminAction {
     CollectionCreated,
     /// Deleted a knowledge collection (target: collection id).
     CollectionDeleted,
-    /// Uploaded a document into a collection (target: collection id and file name).
+    /// Uploaded a document into a collection (target: collection id and file id).
     DocumentUploaded,
+    /// Removed a document from a collection (target: collection id and file id).
+    DocumentRemoved,
 }
 
 impl AdminAction {
@@ -88,6 +90,7 @@ impl AdminAction {
             AdminAction::CollectionCreated => "collection_created",
             AdminAction::CollectionDeleted => "collection_deleted",
             AdminAction::DocumentUploaded => "document_uploaded",
+            AdminAction::DocumentRemoved => "document_removed",
         }
     }
 }

@@ -125,6 +125,7 @@ impl ConsoleState {
 /// The console's router: pages, forms, assets; every route behind [`require_admin`] and
 /// [`security_headers`].
 pub fn router(state: ConsoleState) -> Router {
+    let upload_limit = state.app.limits.max_upload_bytes;
     Router::new()
         .route("/", get(status::show))
         .route("/zones", get(zones::show))
@@ -137,6 +138,11 @@ pub fn router(state: ConsoleState) -> Router {
         .route("/certificates/revoke", post(certs::revoke))
         .route("/certificates/bundle/{token}", get(certs::download))
         .route("/knowledge", get(knowledge::show))
+        .route("/knowledge/collections", post(knowledge::create))
+        .route("/knowledge/collections/delete", post(knowledge::delete_collection))
+        .route("/knowledge/documents/delete", post(knowledge::delete_document))
+        .route("/knowledge/upload", post(knowledge::upload).layer(axum::extract::DefaultBodyLimit::max(upload_limit)))
+        .route("/knowledge/search", post(knowledge::search))
         .route("/assets/console.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
         .route("/assets/console.js", get(|| async { asset("text/javascript; charset=utf-8", JS) }))
         .fallback(layout::not_found)

@@ -26,7 +26,13 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
+    fixture_with(false)
+}
+
+/// With `rag`, a knowledge store (the RAG tests' bag-of-words embedder) in the temp dir.
+fn fixture_with(rag: bool) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
+    let rag = rag.then(|| Arc::new(crate::rag::tests::open_with(&dir.path().join("rag"), "bag")));
     let pki = DevPki::create(&dir.path().join("pki")).unwrap();
     let ledger = Ledger::open(&dir.path().join("audit/ledger.jsonl")).unwrap();
     let app = AppState {
@@ -37,7 +43,7 @@ fn fixture() -> Fixture {
         detector: Arc::new(Detector::new(&PolicyDetectConfig::default()).unwrap()),
         policy: Arc::new(PolicyConfig::default()),
         accounting: Arc::new(Accounting::new(ledger, Meter::default(), crate::accounting::unix_now()).unwrap()),
-        rag: None,
+        rag,
     };
     let cfg: ConsoleConfig = toml::from_str(&format!("listen = \"127.0.0.1:0\"\nca_key = \"{}\"", pki.dir.join("ca.key").display())).unwrap();
     let state = ConsoleState::new(app, &cfg, dir.path(), AccountingConfig::default(), pki.tls_config(), Vec::new()).unwrap();
@@ -97,7 +103,7 @@ async fn handlers_refuse_requests_without_the_admin_role() {
 #[tokio::test]
 async fn every_page_renders_for_an_admin_with_security_headers() {
     let f = fixture();
-    for (path, marker) in [("/", "Geladene Modelle"), ("/zones", "Zonen-Matrix"), ("/usage", "Keine Anfragen in diesem Monat"), ("/audit", "Hash-Kette intakt"), ("/certificates", "dev-user"), ("/knowledge", "nicht konfiguriert")] {
+    for (path, marker) in [("/", "Geladene Modelle"), ("/zones", "Zonen-Matrix"), ("/usage", "Keine Anfragen in diesem Monat"), ("/audit", "Hash-Kette intakt"), ("/certificates", "dev-user"), ("/knowledge", "nicht eingerichtet")] {
         let (status, h, body) = send(&f.state, get(path, Some(who(Role::Admin)))).await;
         assert_eq!(status, StatusCode::OK, "{path}: {body}");
         assert!(body.contains(marker), "{path} lacks {marker:?}");
@@ -168,4 +174,91 @@ async fn issue_download_once_revoke_and_record() {
     let (status, _, body) = send(&f.state, post("/certificates/issue", who(Role::Admin), &format!("csrf={token}&user=..%2Fx&department=IT"), None)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.contains("user"), "{body}");
+}
+
+fn multipart(path: &str, id: PeerIdentity, fields: &[(&str, Option<&str>, &str)]) -> Request<Body> {
+    let mut body = String::new();
+    for (name, file, value) in fields {
+        body.push_str("--XyZ\r\n");
+        match file {
+            Some(f) => body.push_str(&format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n")),
+            None => body.push_str(&format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n")),
+        }
+        body.push_str(value);
+        body.push_str("\r\n");
+    }
+    body.push_str("--XyZ--\r\n");
+    let mut r = Request::post(path).header("host", "console.test").header("content-type", "multipart/form-data; boundary=XyZ").body(Body::from(body)).unwrap();
+    r.extensions_mut().insert(id);
+    r
+}
+
+fn admin_actions(st: &ConsoleState) -> Vec<String> {
+    let ledger = std::fs::read_to_string(st.app.accounting.ledger_path().unwrap()).unwrap_or_default();
+    ledger.lines().filter_map(|l| Some(l.split("\"action\":\"").nth(1)?.split('"').next()?.to_string())).collect()
+}
+
+/// The knowledge page end to end on the router: create a collection, upload two documents
+/// (one unreadable: reported, nothing stored), a class looser than the collection's is
+/// refused, test search finds the right chunk, delete a document and the collection; every
+/// change is an admin record naming ids only, never file names or text.
+#[tokio::test]
+async fn knowledge_create_upload_search_delete_and_record() {
+    let f = fixture_with(true);
+    let token = f.state.csrf.token("0abc");
+    let admin = || who(Role::Admin);
+    let (status, _, body) = send(&f.state, get("/knowledge", Some(admin()))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("id=\"no-collections\""), "{body}");
+    // Bad input: a clear error, nothing created.
+    let (status, _, body) = send(&f.state, post("/knowledge/collections", admin(), &format!("csrf={token}&name=X&class=internal&owner_department=Bauamt&read=departments&read_names="), None)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("read_names"), "{body}");
+    let (status, _, _) = send(&f.state, post("/knowledge/collections", admin(), "csrf=bad&name=X&class=internal&owner_department=Bauamt&read=owner", None)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, h, body) = send(&f.state, post("/knowledge/collections", admin(), &format!("csrf={token}&name={}&class=personal&owner_department=Bauamt&read=departments&read_names={}", enc("Dienstanweisungen Bau"), enc("Ordnungsamt, Hauptamt")), None)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let loc = h["location"].to_str().unwrap().to_string();
+    let id = loc.split("c=").nth(1).unwrap().split('&').next().unwrap().to_string();
+    let (status, _, body) = send(&f.state, get(&loc, Some(admin()))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("Sammlung angelegt") && body.contains("Ordnungsamt, Hauptamt") && body.contains("id=\"no-documents\""), "{body}");
+    // The upload offers no class looser than the collection's.
+    let upload_form = body.split("action=\"/knowledge/upload\"").nth(1).unwrap().split("</form>").next().unwrap();
+    assert!(!upload_form.contains("value=\"internal\"") && upload_form.contains("value=\"personal\""), "{upload_form}");
+    let doc = "# Baustellenabsicherung\n\nBaustellen im Straßenraum werden mit Baken und Warnleuchten gesichert. Die Verkehrsbehörde genehmigt den Plan.";
+    let (status, _, body) = send(&f.state, multipart("/knowledge/upload", admin(), &[("csrf", None, &token), ("collection", None, &id), ("class", None, "confidential"), ("file", Some("baustelle.md"), doc), ("file", Some("kaputt.pdf"), "%PDF-1.4 kein echtes PDF")])).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("data-status=\"added\""), "{body}");
+    assert!(body.contains("data-status=\"failed\"") && body.contains("kaputt.pdf"), "the unreadable file is reported: {body}");
+    let caller = crate::rag::Caller::system();
+    let rag = f.state.app.rag.clone().unwrap();
+    let docs = rag.list_documents(&caller, &id).unwrap();
+    assert_eq!(docs.len(), 1, "nothing of the unreadable file is stored");
+    assert_eq!(docs[0].class, crate::policy::DataClass::Confidential);
+    let (status, _, body) = send(&f.state, multipart("/knowledge/upload", admin(), &[("csrf", None, &token), ("collection", None, &id), ("class", None, "internal"), ("file", Some("b.md"), doc)])).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "looser than the collection: {body}");
+    let (status, _, _) = send(&f.state, multipart("/knowledge/upload", admin(), &[("csrf", None, "bad"), ("collection", None, &id), ("file", Some("c.md"), doc)])).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(rag.list_documents(&caller, &id).unwrap().len(), 1);
+    // Test search.
+    let (status, _, body) = send(&f.state, post("/knowledge/search", admin(), &format!("csrf={token}&collection={id}&query={}&mode=hybrid", enc("Wer genehmigt die Absicherung von Baustellen?")), None)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("id=\"hits\"") && body.contains(&format!("data-file=\"{}\" data-chunk=\"0\"", docs[0].file_id)), "{body}");
+    let (status, _, _) = send(&f.state, post("/knowledge/search", admin(), &format!("csrf={token}&collection=vs_000000000000000000000000&query=x"), None)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Delete the document (its file goes too: no other collection holds it), then the collection.
+    let (status, _, _) = send(&f.state, post("/knowledge/documents/delete", admin(), &format!("csrf={token}&collection={id}&file={}", docs[0].file_id), None)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(rag.list_documents(&caller, &id).unwrap().is_empty());
+    assert!(rag.get_file(&caller, &docs[0].file_id).is_err(), "the orphaned file is deleted");
+    let (status, _, _) = send(&f.state, post("/knowledge/collections/delete", admin(), &format!("csrf={token}&collection={id}"), None)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(rag.list_collections(&caller).unwrap().is_empty());
+    let (status, _, _) = send(&f.state, get(&loc, Some(admin()))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(admin_actions(&f.state), ["collection_created", "document_uploaded", "document_uploaded", "document_uploaded", "document_removed", "collection_deleted"]);
+    let ledger = std::fs::read_to_string(f.state.app.accounting.ledger_path().unwrap()).unwrap();
+    assert!(!ledger.contains("baustelle") && !ledger.contains("kaputt") && !ledger.contains("Baustellen"), "ids only in the ledger");
+    assert!(crate::accounting::ledger::verify(f.state.app.accounting.ledger_path().unwrap()).unwrap().first_broken.is_none());
 }

@@ -444,6 +444,20 @@ impl Rag {
         Ok(())
     }
 
+    /// Deletes a file that no collection holds any more (after its last document was
+    /// removed); returns whether it was deleted. A file still held somewhere is kept.
+    ///
+    /// # Errors
+    /// As [`Rag::delete_file`].
+    pub fn purge_orphan_file(&self, caller: &Caller, file_id: &str) -> Result<bool, RagError> {
+        let f = self.get_file(caller, file_id)?;
+        if !self.store.collections_of_file(&f.id)?.is_empty() {
+            return Ok(false);
+        }
+        self.delete_file(caller, &f.id)?;
+        Ok(true)
+    }
+
     // ---- collections ----
 
     /// Creates a collection. Non-admins may only create collections of their own department.
@@ -570,4 +584,4 @@ fn valid_filename(name: &str) -> Result<String, RagError> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -125,8 +125,27 @@ function check(cond, msg) {
     check((await page.locator(`#certs tr[data-serial="${result.serial}"]`).getAttribute("data-status")) === "revoked", "revoked in the list");
     await shot("08-certificate-revoked");
 
-    // Knowledge.
+    // Knowledge: create a collection, upload a document with a stricter class, test-search it.
     await visit("/knowledge");
+    await page.fill("#create input[name=name]", "IT-Hinweise");
+    await page.selectOption("#create select[name=class]", "internal");
+    await page.fill("#create input[name=owner_department]", "IT");
+    await page.selectOption("#create select[name=read]", "everyone");
+    await Promise.all([page.waitForNavigation(), page.click("#create button[type=submit]")]);
+    await page.locator("#collection").waitFor();
+    const doc = path.join(out, "wlan-merkblatt.md");
+    fs.writeFileSync(doc, "# Gäste-WLAN im Rathaus\n\nDas Gäste-WLAN heißt Rathaus-Gast. Zugangscodes gibt die Information im Foyer aus; sie gelten einen Tag.\n");
+    await page.setInputFiles("#collection input[type=file]", doc);
+    await page.selectOption("#collection select[name=class]", "personal");
+    await Promise.all([page.waitForNavigation(), page.click("#collection form[enctype] button[type=submit]")]);
+    await page.locator("#upload-result").waitFor();
+    const knowledge = { upload: await page.locator("#upload-result li").first().getAttribute("data-status") };
+    check(knowledge.upload === "added", `upload: ${knowledge.upload}`);
+    await page.fill("#query", "Wo bekomme ich einen Zugangscode für das Gäste-WLAN?");
+    await Promise.all([page.waitForNavigation(), page.click("#collection button:has-text('Suchen')")]);
+    knowledge.hits = await page.locator("#hits li").count();
+    check(knowledge.hits >= 1, "the test search finds the document");
+    result.knowledge = knowledge;
     await shot("09-knowledge");
 
     // English switch, remembered by cookie.
