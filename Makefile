@@ -173,7 +173,14 @@ $(VAR)/zonegate.toml:
 	  'role = "embedding"' \
 	  'path = "$(MODEL_FILE)"' \
 	  'context_size = 2048' \
-	  'parallel = 4' > $@
+	  'parallel = 4' \
+	  '' \
+	  '# The RAG store. SmolLM2 is a chat model: its mean-pooled vectors are weak, so only the' \
+	  '# first 64 tokens of a chunk are embedded and vectors only break BM25 ties (README, RAG).' \
+	  '[rag]' \
+	  'embedding_model = "smollm2-135m-embed"' \
+	  'embed_tokens = 64' \
+	  'vector_weight = 0.1' > $@
 	$(BIN) --config $@ check-config
 
 # The official openai Python SDK for the real-client checks.

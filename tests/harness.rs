@@ -15,6 +15,9 @@ use zonegate::tls::pki::DevPki;
 
 pub const CHAT: &str = "smollm2-135m";
 pub const EMBED: &str = "smollm2-135m-embed";
+/// `[rag] vector_weight` for SmolLM2 as embedder, as in the dev config the Makefile writes
+/// (chosen by the retrieval-quality test's sweep; see README "RAG").
+pub const DEV_VECTOR_WEIGHT: f32 = 0.1;
 
 /// The GGUF file the tests run on; panics with the fix when it is missing.
 pub fn model_path() -> PathBuf {

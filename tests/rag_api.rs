@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::harness::{post, Opts, TestServer, EMBED};
+use crate::harness::{post, Opts, TestServer, DEV_VECTOR_WEIGHT, EMBED};
 
 /// The fixture directory.
 pub fn fixture(name: &str) -> Vec<u8> {
@@ -21,9 +21,9 @@ pub const DOCS: &[(&str, &str)] = &[
     ("bauantrag.pdf", "Wie schnell wird ein Bauantrag für ein Gartenhaus beschieden?"),
 ];
 
-/// The `[rag]` section the RAG tests add to the server config.
+/// The `[rag]` section the RAG tests add to the server config (the dev config's settings).
 pub fn rag_toml() -> String {
-    format!("\n[rag]\nembedding_model = \"{EMBED}\"\n")
+    format!("\n[rag]\nembedding_model = \"{EMBED}\"\nembed_tokens = 64\nvector_weight = {DEV_VECTOR_WEIGHT}\n")
 }
 
 /// A server with the RAG store enabled (and `extra` TOML, e.g. upstreams and policy).

@@ -26,7 +26,6 @@ fn read_json(name: &str) -> Value {
 }
 
 #[tokio::test]
-#[ignore = "embeds 23 corpus documents: over 20 minutes on the shared two-core build box; run with --ignored on real hardware"]
 async fn corpus_questions_are_answered_with_citations_of_the_relevant_document() {
     // 4096 tokens per chat sequence: room for three 256-token sources in German.
     let s = rag_server_with(Opts { context_size: 8192, parallel: 2, ..Opts::default() }, "").await;

@@ -28,6 +28,16 @@ pub struct RagConfig {
     /// embedding costs grow with the tokens; BM25 always indexes the whole chunk.
     #[serde(default)]
     pub embed_tokens: u32,
+    /// Weight of the vector list in hybrid search (weighted reciprocal rank fusion; BM25
+    /// weighs 1). 1.0 is plain RRF, right for a real sentence-embedding model; a generative
+    /// model used as embedder (the dev model) gives weak vectors that should only break
+    /// BM25's ties: `benches`/the retrieval-quality test measure it (README, "RAG").
+    #[serde(default = "default_vector_weight")]
+    pub vector_weight: f32,
+}
+
+fn default_vector_weight() -> f32 {
+    1.0
 }
 
 fn default_chunk() -> u32 {
@@ -64,6 +74,9 @@ pub(crate) fn validate(cfg: &super::Config, add: &mut dyn FnMut(String, String, 
                 add("rag.chunk_tokens".into(), format!("{} is over the {per_seq} tokens one sequence of {:?} holds", r.chunk_tokens, m.id), "lower it, or raise the model's context_size / parallel");
             }
         }
+    }
+    if !(0.0..=10.0).contains(&r.vector_weight) {
+        add("rag.vector_weight".into(), format!("{} is out of range", r.vector_weight), "use 0 (BM25 only) to 10; 1 is plain reciprocal rank fusion");
     }
     if r.chunk_tokens < 32 {
         add("rag.chunk_tokens".into(), format!("{} is too small", r.chunk_tokens), "use at least 32 (default 256)");

@@ -92,6 +92,7 @@ pub fn settings(r: &RagConfig, state_dir: &Path) -> RagSettings {
         chunk_overlap_tokens: r.chunk_overlap_tokens as usize,
         max_file_bytes: r.max_file_bytes,
         embed_batch: r.embed_batch as usize,
+        vector_weight: r.vector_weight,
     }
 }
 

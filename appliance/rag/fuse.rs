@@ -1,6 +1,9 @@
 //! Reciprocal rank fusion (Cormack, Clarke & Büttcher, "Reciprocal Rank Fusion outperforms
 //! Condorcet and individual Rank Learning Methods", SIGIR 2009):
-//! `RRF(d) = Σ_lists 1 / (k + rank_list(d))`, ranks from 1, k = 60.
+//! `RRF(d) = Σ_lists 1 / (k + rank_list(d))`, ranks from 1, k = 60; and its weighted form
+//! `Σ_lists w_list / (k + rank_list(d))` (as in Elasticsearch's and Vespa's weighted RRF),
+//! which lets a weak list — e.g. vectors of a generative model used as embedder — break ties
+//! without outvoting a strong one.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -11,15 +14,22 @@ pub const K: f32 = 60.0;
 /// Fuses ranked lists (best first) into one, best first, with each item's RRF score.
 /// Ties keep the order of first appearance (earlier list, better rank).
 pub fn rrf<T: Clone + Eq + Hash>(lists: &[Vec<T>], k: f32) -> Vec<(T, f32)> {
+    let weighted: Vec<(&[T], f32)> = lists.iter().map(|l| (l.as_slice(), 1.0)).collect();
+    weighted_rrf(&weighted, k)
+}
+
+/// Weighted RRF: each list (best first) with its weight (≥ 0); otherwise as [`rrf`]. The
+/// best possible score is `Σ w / (k + 1)`.
+pub fn weighted_rrf<T: Clone + Eq + Hash>(lists: &[(&[T], f32)], k: f32) -> Vec<(T, f32)> {
     let mut score: HashMap<T, (f32, usize)> = HashMap::new();
     let mut seen = 0usize;
-    for list in lists {
+    for (list, w) in lists {
         for (rank, item) in list.iter().enumerate() {
             let e = score.entry(item.clone()).or_insert_with(|| {
                 seen += 1;
                 (0.0, seen)
             });
-            e.0 += 1.0 / (k + rank as f32 + 1.0);
+            e.0 += w / (k + rank as f32 + 1.0);
         }
     }
     let mut out: Vec<(T, f32, usize)> = score.into_iter().map(|(t, (s, o))| (t, s, o)).collect();
@@ -43,6 +53,20 @@ mod tests {
         // w (rank 2 in b) and z (rank 3 in a): w scores higher.
         let order: Vec<&str> = f.iter().map(|x| x.0).collect();
         assert_eq!(order, vec!["y", "x", "w", "z"]);
+    }
+
+    #[test]
+    fn a_light_list_breaks_ties_but_does_not_outvote() {
+        let lex = ["a", "b", "c"];
+        let vec = ["c", "b", "a"];
+        // Equal weights: b (2nd in both) ties with a and c; light vectors keep lexical order.
+        let f = weighted_rrf(&[(&lex[..], 1.0), (&vec[..], 0.2)], K);
+        assert_eq!(f.iter().map(|x| x.0).collect::<Vec<_>>(), vec!["a", "b", "c"]);
+        assert!((f[0].1 - (1.0 / 61.0 + 0.2 / 63.0)).abs() < 1e-7);
+        // Zero weight: the list only adds its items after the others, with score 0.
+        let f = weighted_rrf(&[(&lex[..2], 1.0), (&vec[..], 0.0)], K);
+        assert_eq!(f.iter().map(|x| x.0).collect::<Vec<_>>(), vec!["a", "b", "c"]);
+        assert_eq!(f[2].1, 0.0);
     }
 
     #[test]

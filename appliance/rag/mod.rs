@@ -87,12 +87,16 @@ pub struct RagSettings {
     pub max_file_bytes: u64,
     /// Chunks per embedding call.
     pub embed_batch: usize,
+    /// Weight of the vector list in hybrid search's weighted RRF (the BM25 list weighs 1):
+    /// 1 is plain RRF; below 1 vectors break BM25's ties more than they outvote it.
+    pub vector_weight: f32,
 }
 
 impl RagSettings {
-    /// Defaults (256-token chunks, 32 overlap, 32 MiB files, batches of 16) for a directory.
+    /// Defaults (256-token chunks, 32 overlap, 32 MiB files, batches of 16, plain RRF) for a
+    /// directory.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into(), chunk_tokens: 256, chunk_overlap_tokens: 32, max_file_bytes: 32 << 20, embed_batch: 16 }
+        Self { dir: dir.into(), chunk_tokens: 256, chunk_overlap_tokens: 32, max_file_bytes: 32 << 20, embed_batch: 16, vector_weight: 1.0 }
     }
 }
 

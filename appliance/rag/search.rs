@@ -159,9 +159,11 @@ impl Rag {
             }
             SearchMode::Vector => vec.into_iter().map(|(k, s)| (k, s.clamp(0.0, 1.0))).collect(),
             SearchMode::Hybrid => {
-                let lists: Vec<Vec<Key>> = [lex, vec].into_iter().filter(|l| !l.is_empty()).map(|l| l.into_iter().map(|x| x.0).collect()).collect();
-                let best = lists.len() as f32 / (fuse::K + 1.0);
-                fuse::rrf(&lists, fuse::K).into_iter().map(|(k, s)| (k, s / best)).collect()
+                let keys = |l: Vec<(Key, f32)>| l.into_iter().map(|x| x.0).collect::<Vec<Key>>();
+                let (lex, vec) = (keys(lex), keys(vec));
+                let lists: Vec<(&[Key], f32)> = [(&lex[..], 1.0), (&vec[..], self.settings.vector_weight)].into_iter().filter(|(l, _)| !l.is_empty()).collect();
+                let best = lists.iter().map(|(_, w)| w).sum::<f32>().max(f32::MIN_POSITIVE) / (fuse::K + 1.0);
+                fuse::weighted_rrf(&lists, fuse::K).into_iter().map(|(k, s)| (k, s / best)).collect()
             }
         };
         let mut hits = Vec::new();
