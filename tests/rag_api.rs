@@ -218,3 +218,73 @@ async fn unreadable_files_attributes_filters_and_errors() {
     let e: Value = r.json().await.unwrap();
     assert_eq!(e["error"]["param"], "purpose");
 }
+
+/// Polls a vector-store file until its status is not `in_progress` (at most 120 s).
+async fn poll_file(c: &reqwest::Client, s: &TestServer, vid: &str, fid: &str) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let (st, f) = get(c, &s.url(&format!("/v1/vector_stores/{vid}/files/{fid}"))).await;
+        assert_eq!(st, 200, "{f}");
+        if f["status"] != "in_progress" || std::time::Instant::now() > deadline {
+            return f;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// With `add_file_wait_secs = 0` every add answers `in_progress` at once, as OpenAI does, and
+/// the ingest goes on: polling ends in `completed` (then searchable) or `failed` with the
+/// reason (nothing stored); the store's `file_counts` follow; a create with `file_ids`
+/// answers `in_progress`; a pending file cannot be removed, a failed one can.
+#[tokio::test]
+async fn adds_answer_in_progress_and_clients_poll_to_completed_or_failed() {
+    let s = rag_server("add_file_wait_secs = 0\n").await;
+    let c = s.client();
+    let md = upload_fixture(&c, &s, "passwortrichtlinie.md").await;
+    let pdf = upload_fixture(&c, &s, "bauantrag.pdf").await;
+    let broken = upload_fixture(&c, &s, "kaputt.pdf").await;
+    let vs = create_store(&c, &s, "Hintergrund", json!({}), std::slice::from_ref(&md)).await;
+    let vid = vs["id"].as_str().unwrap().to_string();
+    assert_eq!((vs["status"].as_str(), vs["file_counts"]["in_progress"].as_u64()), (Some("in_progress"), Some(1)), "{vs}");
+    let url = s.url(&format!("/v1/vector_stores/{vid}/files"));
+    let (st, _, f) = post(&c, &url, &json!({"file_id": pdf})).await;
+    assert_eq!((st, f["status"].as_str(), f["object"].as_str()), (200, Some("in_progress"), Some("vector_store.file")), "{f}");
+    // Adding it again while pending returns the same pending file.
+    let (st, _, again) = post(&c, &url, &json!({"file_id": pdf})).await;
+    assert_eq!((st, again["status"].as_str()), (200, Some("in_progress")), "{again}");
+    let (st, _, f) = post(&c, &url, &json!({"file_id": broken})).await;
+    assert_eq!((st, f["status"].as_str()), (200, Some("in_progress")), "{f}");
+    for id in [&md, &pdf] {
+        let f = poll_file(&c, &s, &vid, id).await;
+        assert_eq!(f["status"], "completed", "{f}");
+    }
+    let f = poll_file(&c, &s, &vid, &broken).await;
+    assert_eq!((f["status"].as_str(), f["last_error"]["code"].as_str()), (Some("failed"), Some("invalid_file")), "{f}");
+    assert!(f["last_error"]["message"].as_str().unwrap().contains("kaputt.pdf"), "{f}");
+    let (_, v) = get(&c, &s.url(&format!("/v1/vector_stores/{vid}"))).await;
+    assert_eq!(v["file_counts"], json!({"in_progress": 0, "completed": 2, "failed": 1, "cancelled": 0, "total": 3}), "{v}");
+    assert_eq!(v["status"], "completed");
+    let (_, failed) = get(&c, &s.url(&format!("/v1/vector_stores/{vid}/files?filter=failed"))).await;
+    assert_eq!(failed["data"].as_array().unwrap().len(), 1, "{failed}");
+    // Completed files are searchable.
+    let (st, _, page) = post(&c, &s.url(&format!("/v1/vector_stores/{vid}/search")), &json!({"query": "Wie schnell wird ein Bauantrag für ein Gartenhaus beschieden?"})).await;
+    assert_eq!(st, 200, "{page}");
+    assert!(names(&page).contains(&"bauantrag.pdf".to_string()), "{page}");
+    // The failed entry can be removed; then the file is gone from the store's list.
+    let (st, d) = delete(&c, &s.url(&format!("/v1/vector_stores/{vid}/files/{broken}"))).await;
+    assert_eq!((st, d["deleted"].as_bool()), (200, Some(true)), "{d}");
+    assert_eq!(get(&c, &s.url(&format!("/v1/vector_stores/{vid}/files/{broken}"))).await.0, 404);
+    // A pending file cannot be removed yet: a clear 400, and it still completes.
+    let big = {
+        let text: String = (0..400).map(|i| format!("Abschnitt {i}: Die Dienstanweisung regelt die Ablage von Akten im Archiv der Verwaltung.\n\n")).collect();
+        let (st, f) = upload(&c, &s, "ablage.txt", text.as_bytes()).await;
+        assert_eq!(st, 200, "{f}");
+        f["id"].as_str().unwrap().to_string()
+    };
+    let (st, _, f) = post(&c, &url, &json!({"file_id": big})).await;
+    assert_eq!((st, f["status"].as_str()), (200, Some("in_progress")), "{f}");
+    let (st, e) = delete(&c, &s.url(&format!("/v1/vector_stores/{vid}/files/{big}"))).await;
+    assert_eq!((st, e["error"]["type"].as_str()), (400, Some("invalid_request_error")), "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("in_progress"), "{e}");
+    assert_eq!(poll_file(&c, &s, &vid, &big).await["status"], "completed");
+}

@@ -12,10 +12,14 @@
 //! Other metadata keys become the collection's attributes. Responses echo `data_class`,
 //! `owner_department` and the read key in `metadata`.
 //!
-//! Files are processed synchronously: `POST …/files` answers when the document is
-//! extracted, chunked, embedded and indexed (`status: "completed"`); a file that cannot be
-//! read is a 400 naming the reason, and nothing of it is stored. A caller who may not read a
-//! vector store gets 404 for it and everything in it, and never sees it in lists.
+//! Files are indexed in the background, as with OpenAI: `POST …/files` waits up to
+//! `[rag] add_file_wait_secs` (default 30) and answers `status: "completed"` when the
+//! document was extracted, chunked, embedded and indexed by then — or a 400 naming the
+//! reason when it cannot be read, with nothing of it stored — and otherwise
+//! `status: "in_progress"`; clients poll `GET …/files/{file_id}` (the SDKs'
+//! `create_and_poll`) until `completed` or `failed` (with `last_error`). A create with
+//! `file_ids` shares one such wait among its files. A caller who may not read a vector store
+//! gets 404 for it and everything in it, and never sees it in lists.
 
 use std::collections::BTreeMap;
 
@@ -163,12 +167,13 @@ fn metadata_of(c: &Collection) -> Value {
 /// The OpenAI `vector_store` object; `docs` are the collection's documents (for the counts).
 fn store_object(c: &Collection, docs: &[Document]) -> Value {
     let failed = docs.iter().filter(|d| d.status == "failed").count();
-    let completed = docs.len() - failed;
+    let in_progress = docs.iter().filter(|d| d.status == "in_progress").count();
+    let completed = docs.len() - failed - in_progress;
     json!({
         "id": c.id, "object": "vector_store", "created_at": c.created_at, "name": c.name,
         "usage_bytes": c.bytes,
-        "file_counts": {"in_progress": 0, "completed": completed, "failed": failed, "cancelled": 0, "total": docs.len()},
-        "status": "completed", "expires_after": null, "expires_at": null,
+        "file_counts": {"in_progress": in_progress, "completed": completed, "failed": failed, "cancelled": 0, "total": docs.len()},
+        "status": if in_progress > 0 { "in_progress" } else { "completed" }, "expires_after": null, "expires_at": null,
         "last_active_at": docs.iter().map(|d| d.updated_at).max().unwrap_or(c.created_at).max(c.created_at),
         "metadata": metadata_of(c),
     })
@@ -192,8 +197,9 @@ async fn store_json(st: &AppState, who: &PeerIdentity, c: Collection) -> Result<
 }
 
 /// `POST /v1/vector_stores`: creates the store (owned by the caller's department) and adds
-/// `file_ids`; if a file cannot be added, the new store is removed again and the error
-/// returned (nothing half-made stays).
+/// `file_ids`, all checked first (404 naming `file_ids[i]`). They share one add wait: if a
+/// file fails within it, the new store is removed again and the error returned (nothing
+/// half-made stays); files still running then go on in the background (`file_counts`).
 pub(crate) async fn create(State(st): State<AppState>, who: PeerIdentity, headers: HeaderMap, ApiJson(req): ApiJson<CreateRequest>) -> Result<Response, ApiError> {
     let rag = super::rag_store(&st)?;
     let caller = super::rag_caller(&who);
@@ -206,7 +212,19 @@ pub(crate) async fn create(State(st): State<AppState>, who: PeerIdentity, header
         super::blocking(move || rag.create_collection(&caller, spec)).await?
     };
     for (i, fid) in req.file_ids.iter().enumerate() {
-        if let Err(mut e) = rag.add_file(&caller, &c.id, fid, None, BTreeMap::new()).await.map_err(ApiError::from_rag) {
+        let (rag2, caller2, fid2) = (rag.clone(), caller.clone(), fid.clone());
+        if let Err(mut e) = super::blocking(move || rag2.get_file(&caller2, &fid2)).await {
+            if let Err(undo) = rag.delete_collection(&caller, &c.id) {
+                log::error!("removing vector store {} after a failed create: {undo}", c.id);
+            }
+            e.param = Some(format!("file_ids[{i}]"));
+            return Err(e);
+        }
+    }
+    let deadline = tokio::time::Instant::now() + rag.add_wait();
+    for (i, fid) in req.file_ids.iter().enumerate() {
+        let wait = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if let Err(mut e) = rag.add_file_within(&caller, &c.id, fid, None, BTreeMap::new(), wait).await.map_err(ApiError::from_rag) {
             if let Err(undo) = rag.delete_collection(&caller, &c.id) {
                 log::error!("removing vector store {} after a failed create: {undo}", c.id);
             }
@@ -266,11 +284,12 @@ fn check_attributes(attrs: Option<Map<String, Value>>) -> Result<BTreeMap<String
     Ok(attrs.into_iter().collect())
 }
 
-/// `POST /v1/vector_stores/{id}/files`: extracts, chunks, embeds and indexes an uploaded file.
+/// `POST /v1/vector_stores/{id}/files`: extracts, chunks, embeds and indexes an uploaded
+/// file; `completed` when done within the add wait, else `in_progress` (see the module docs).
 pub(crate) async fn add_file(State(st): State<AppState>, who: PeerIdentity, Path(id): Path<String>, ApiJson(req): ApiJson<AddFileRequest>) -> Result<Response, ApiError> {
     let (rag, caller) = (super::rag_store(&st)?, super::rag_caller(&who));
     let attributes = check_attributes(req.attributes)?;
-    let doc = rag.add_file(&caller, &id, &req.file_id, None, attributes).await.map_err(ApiError::from_rag)?;
+    let doc = rag.add_file_within(&caller, &id, &req.file_id, None, attributes, rag.add_wait()).await.map_err(ApiError::from_rag)?;
     let bytes = usage_bytes(&st, &who, &doc.file_id).await;
     Ok(axum::Json(file_object(&doc, bytes)).into_response())
 }

@@ -34,6 +34,15 @@ pub struct RagConfig {
     /// BM25's ties: `benches`/the retrieval-quality test measure it (README, "RAG").
     #[serde(default = "default_vector_weight")]
     pub vector_weight: f32,
+    /// Seconds `POST /v1/vector_stores/{id}/files` (and a create with `file_ids`) waits for
+    /// the ingest before answering `in_progress`; the ingest goes on and clients poll, as
+    /// with OpenAI. 0 answers at once.
+    #[serde(default = "default_add_wait")]
+    pub add_file_wait_secs: u32,
+}
+
+fn default_add_wait() -> u32 {
+    30
 }
 
 fn default_vector_weight() -> f32 {
@@ -115,6 +124,8 @@ mod tests {
         assert_eq!(problems("embedding_model = \"emb\"\nchunk_tokens = 512"), vec!["rag.chunk_tokens"], "over 1024/4 tokens per sequence");
         assert_eq!(problems("embedding_model = \"emb\"\nchunk_overlap_tokens = 200"), vec!["rag.chunk_overlap_tokens"]);
         assert_eq!(problems("embedding_model = \"emb\"\nmax_file_bytes = 10\nembed_batch = 0\nembed_tokens = 3"), vec!["rag.max_file_bytes", "rag.embed_tokens", "rag.embed_batch"]);
+        assert_eq!(problems("embedding_model = \"emb\"\nvector_weight = -0.5"), vec!["rag.vector_weight"]);
+        assert_eq!(problems("embedding_model = \"emb\"\nvector_weight = 0.1\nadd_file_wait_secs = 0"), Vec::<String>::new());
         let unknown = problems("embedding_model = \"emb\"\nchunk_size = 3");
         assert_eq!(unknown.len(), 1, "unknown keys are errors: {unknown:?}");
     }

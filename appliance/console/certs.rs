@@ -14,8 +14,8 @@ use serde::Deserialize;
 
 use super::i18n::K;
 use super::layout::{error_page, page, Ctx, Nav};
-use super::ConsoleState;
-use crate::accounting::{AdminAction, AdminRecord};
+use super::{record_admin, refuse_forged, ConsoleState};
+use crate::accounting::AdminAction;
 use crate::tls::pki::{self, CertKind, RevocationReason, Validity};
 
 /// How long an issued bundle waits for its download.
@@ -37,12 +37,6 @@ const REASONS: [(RevocationReason, &str, K); 6] = [
     (RevocationReason::CessationOfOperation, "cessation-of-operation", K::ReasonCessation),
     (RevocationReason::PrivilegeWithdrawn, "privilege-withdrawn", K::ReasonPrivilegeWithdrawn),
 ];
-
-fn record(st: &ConsoleState, ctx: &Ctx, action: AdminAction, target: String, ok: bool) {
-    let r = AdminRecord { time: crate::accounting::unix_now(), user: ctx.who.user.clone(), department: ctx.who.department.clone(), serial: ctx.who.serial.clone(), action, target, ok };
-    // A failed append is counted and logged by accounting; the action itself already happened.
-    let _ = st.app.accounting.record_admin(&r);
-}
 
 fn issuing(st: &ConsoleState) -> bool {
     st.can_issue && st.authority.can_sign()
@@ -122,8 +116,8 @@ pub struct IssueForm {
 
 /// `POST /certificates/issue`.
 pub async fn issue(ctx: Ctx, State(st): State<ConsoleState>, headers: HeaderMap, uri: Uri, Form(f): Form<IssueForm>) -> Response {
-    if !st.csrf.check(&ctx.who.serial, &f.csrf, &headers, &uri) {
-        return error_page(&ctx, StatusCode::FORBIDDEN, ctx.t(K::CsrfFailed));
+    if let Some(r) = refuse_forged(&ctx, &st, &f.csrf, &headers, &uri) {
+        return r;
     }
     if !issuing(&st) {
         return error_page(&ctx, StatusCode::CONFLICT, ctx.t(K::IssuingOff));
@@ -136,14 +130,14 @@ pub async fn issue(ctx: Ctx, State(st): State<ConsoleState>, headers: HeaderMap,
     let bundle = match issued {
         Ok(Ok(b)) => b,
         Ok(Err(e)) => {
-            record(&st, &ctx, AdminAction::CertificateIssued, format!("user {user} department {department}"), false);
+            record_admin(&st, &ctx, AdminAction::CertificateIssued, format!("user {user} department {department}"), false);
             return error_page(&ctx, StatusCode::BAD_REQUEST, &e.to_string());
         }
         Err(_) => return error_page(&ctx, StatusCode::INTERNAL_SERVER_ERROR, ctx.t(K::Error)),
     };
     let e = &bundle.entry;
     let role = if admin { "admin" } else { "user" };
-    record(&st, &ctx, AdminAction::CertificateIssued, format!("serial {} user {} department {} role {role}", e.serial, e.user, department), true);
+    record_admin(&st, &ctx, AdminAction::CertificateIssued, format!("serial {} user {} department {} role {role}", e.serial, e.user, department), true);
     let token = hex::encode(rand::random::<[u8; 32]>());
     {
         let mut b = st.bundles.lock().unwrap_or_else(|e| e.into_inner());
@@ -199,8 +193,8 @@ pub struct RevokeForm {
 
 /// `POST /certificates/revoke`.
 pub async fn revoke(ctx: Ctx, State(st): State<ConsoleState>, headers: HeaderMap, uri: Uri, Form(f): Form<RevokeForm>) -> Response {
-    if !st.csrf.check(&ctx.who.serial, &f.csrf, &headers, &uri) {
-        return error_page(&ctx, StatusCode::FORBIDDEN, ctx.t(K::CsrfFailed));
+    if let Some(r) = refuse_forged(&ctx, &st, &f.csrf, &headers, &uri) {
+        return r;
     }
     if !issuing(&st) {
         return error_page(&ctx, StatusCode::CONFLICT, ctx.t(K::IssuingOff));
@@ -213,14 +207,14 @@ pub async fn revoke(ctx: Ctx, State(st): State<ConsoleState>, headers: HeaderMap
     match done {
         Ok(Ok(entry)) => {
             let reloaded = st.reload_listeners();
-            record(&st, &ctx, AdminAction::CertificateRevoked, format!("serial {}", entry.serial), true);
+            record_admin(&st, &ctx, AdminAction::CertificateRevoked, format!("serial {}", entry.serial), true);
             if let Err(e) = reloaded {
                 return error_page(&ctx, StatusCode::INTERNAL_SERVER_ERROR, &e.to_string());
             }
             Redirect::to(&format!("/certificates?revoked={}", entry.serial)).into_response()
         }
         Ok(Err(e)) => {
-            record(&st, &ctx, AdminAction::CertificateRevoked, format!("serial {}", f.serial.trim()), false);
+            record_admin(&st, &ctx, AdminAction::CertificateRevoked, format!("serial {}", f.serial.trim()), false);
             error_page(&ctx, StatusCode::BAD_REQUEST, &e.to_string())
         }
         Err(_) => error_page(&ctx, StatusCode::INTERNAL_SERVER_ERROR, ctx.t(K::Error)),

@@ -19,8 +19,8 @@ use serde::Deserialize;
 
 use super::i18n::K;
 use super::layout::{error_page, page, Ctx, Nav};
-use super::ConsoleState;
-use crate::accounting::{AdminAction, AdminRecord};
+use super::{record_admin, refuse_forged, ConsoleState};
+use crate::accounting::AdminAction;
 use crate::policy::DataClass;
 use crate::rag::{Access, Caller, Collection, Hit, IngestStatus, NewCollection, Rag, RagError, SearchMode, SearchRequest};
 
@@ -28,12 +28,6 @@ use crate::rag::{Access, Caller, Collection, Hit, IngestStatus, NewCollection, R
 pub const MAX_QUERY_BYTES: usize = 4096;
 /// Characters of a hit's text shown in the test search.
 const EXCERPT_CHARS: usize = 400;
-
-fn record(st: &ConsoleState, ctx: &Ctx, action: AdminAction, target: String, ok: bool) {
-    let r = AdminRecord { time: crate::accounting::unix_now(), user: ctx.who.user.clone(), department: ctx.who.department.clone(), serial: ctx.who.serial.clone(), action, target, ok };
-    // A failed append is counted and logged by accounting; the action itself already happened.
-    let _ = st.app.accounting.record_admin(&r);
-}
 
 fn caller(ctx: &Ctx) -> Caller {
     Caller::from_identity(&ctx.who)
@@ -339,8 +333,8 @@ fn parse_class(s: &str) -> Result<DataClass, String> {
 
 /// `POST /knowledge/collections`.
 pub async fn create(ctx: Ctx, State(st): State<ConsoleState>, headers: HeaderMap, uri: Uri, Form(f): Form<CreateForm>) -> Response {
-    if !st.csrf.check(&ctx.who.serial, &f.csrf, &headers, &uri) {
-        return error_page(&ctx, StatusCode::FORBIDDEN, ctx.t(K::CsrfFailed));
+    if let Some(r) = refuse_forged(&ctx, &st, &f.csrf, &headers, &uri) {
+        return r;
     }
     let Some(rag) = st.app.rag.clone() else { return not_set_up(&ctx) };
     let spec = match (parse_class(&f.class), parse_access(&f.read, &f.read_names)) {
@@ -352,11 +346,11 @@ pub async fn create(ctx: Ctx, State(st): State<ConsoleState>, headers: HeaderMap
     }
     match rag.create_collection(&caller(&ctx), spec) {
         Ok(c) => {
-            record(&st, &ctx, AdminAction::CollectionCreated, format!("collection {} class {}", c.id, c.class), true);
+            record_admin(&st, &ctx, AdminAction::CollectionCreated, format!("collection {} class {}", c.id, c.class), true);
             Redirect::to(&format!("/knowledge?c={}&done=created", c.id)).into_response()
         }
         Err(e) => {
-            record(&st, &ctx, AdminAction::CollectionCreated, "collection (not created)".into(), false);
+            record_admin(&st, &ctx, AdminAction::CollectionCreated, "collection (not created)".into(), false);
             error_page(&ctx, status_of(&e), &message(&ctx, &e))
         }
     }
@@ -373,8 +367,8 @@ pub struct TargetForm {
 /// `POST /knowledge/collections/delete`: the collection with all its documents; files that
 /// no other collection holds are deleted too.
 pub async fn delete_collection(ctx: Ctx, State(st): State<ConsoleState>, headers: HeaderMap, uri: Uri, Form(f): Form<TargetForm>) -> Response {
-    if !st.csrf.check(&ctx.who.serial, &f.csrf, &headers, &uri) {
-        return error_page(&ctx, StatusCode::FORBIDDEN, ctx.t(K::CsrfFailed));
+    if let Some(r) = refuse_forged(&ctx, &st, &f.csrf, &headers, &uri) {
+        return r;
     }
     let Some(rag) = st.app.rag.clone() else { return not_set_up(&ctx) };
     let who = caller(&ctx);
@@ -386,11 +380,11 @@ pub async fn delete_collection(ctx: Ctx, State(st): State<ConsoleState>, headers
                     log::warn!("console: collection {} deleted, its file {id} kept: {e}", f.collection);
                 }
             }
-            record(&st, &ctx, AdminAction::CollectionDeleted, format!("collection {}", f.collection), true);
+            record_admin(&st, &ctx, AdminAction::CollectionDeleted, format!("collection {}", f.collection), true);
             Redirect::to("/knowledge?done=deleted").into_response()
         }
         Err(e) => {
-            record(&st, &ctx, AdminAction::CollectionDeleted, format!("collection {}", f.collection), false);
+            record_admin(&st, &ctx, AdminAction::CollectionDeleted, format!("collection {}", f.collection), false);
             error_page(&ctx, status_of(&e), &message(&ctx, &e))
         }
     }
@@ -399,8 +393,8 @@ pub async fn delete_collection(ctx: Ctx, State(st): State<ConsoleState>, headers
 /// `POST /knowledge/documents/delete`: removes the document from the collection and deletes
 /// its file when no other collection holds it.
 pub async fn delete_document(ctx: Ctx, State(st): State<ConsoleState>, headers: HeaderMap, uri: Uri, Form(f): Form<TargetForm>) -> Response {
-    if !st.csrf.check(&ctx.who.serial, &f.csrf, &headers, &uri) {
-        return error_page(&ctx, StatusCode::FORBIDDEN, ctx.t(K::CsrfFailed));
+    if let Some(r) = refuse_forged(&ctx, &st, &f.csrf, &headers, &uri) {
+        return r;
     }
     let Some(rag) = st.app.rag.clone() else { return not_set_up(&ctx) };
     let Some(file) = f.file.as_deref() else {
@@ -413,11 +407,11 @@ pub async fn delete_document(ctx: Ctx, State(st): State<ConsoleState>, headers: 
             if let Err(e) = rag.purge_orphan_file(&who, file) {
                 log::warn!("console: document removed, its file {file} kept: {e}");
             }
-            record(&st, &ctx, AdminAction::DocumentRemoved, target, true);
+            record_admin(&st, &ctx, AdminAction::DocumentRemoved, target, true);
             Redirect::to(&format!("/knowledge?c={}&done=removed", f.collection)).into_response()
         }
         Err(e) => {
-            record(&st, &ctx, AdminAction::DocumentRemoved, target, false);
+            record_admin(&st, &ctx, AdminAction::DocumentRemoved, target, false);
             error_page(&ctx, status_of(&e), &message(&ctx, &e))
         }
     }
@@ -453,8 +447,8 @@ pub async fn upload(ctx: Ctx, State(st): State<ConsoleState>, headers: HeaderMap
             _ => {}
         }
     }
-    if !st.csrf.check(&ctx.who.serial, csrf.as_deref().unwrap_or_default(), &headers, &uri) {
-        return error_page(&ctx, StatusCode::FORBIDDEN, ctx.t(K::CsrfFailed));
+    if let Some(r) = refuse_forged(&ctx, &st, csrf.as_deref().unwrap_or_default(), &headers, &uri) {
+        return r;
     }
     let Some(rag) = st.app.rag.clone() else { return not_set_up(&ctx) };
     let Some(collection) = collection else {
@@ -473,12 +467,12 @@ pub async fn upload(ctx: Ctx, State(st): State<ConsoleState>, headers: HeaderMap
         let done = rag.ingest_bytes(&who, &collection, &name, &data, class, BTreeMap::new()).await;
         match done {
             Ok((doc, status)) => {
-                record(&st, &ctx, AdminAction::DocumentUploaded, format!("collection {} file {} {}", doc.collection_id, doc.file_id, status_name(status)), true);
+                record_admin(&st, &ctx, AdminAction::DocumentUploaded, format!("collection {} file {} {}", doc.collection_id, doc.file_id, status_name(status)), true);
                 results.push((name, Ok(status)));
             }
             Err(RagError::NotFound(_)) => return error_page(&ctx, StatusCode::NOT_FOUND, ctx.t(K::NoSuchCollection)),
             Err(e) => {
-                record(&st, &ctx, AdminAction::DocumentUploaded, format!("collection {collection} (failed)"), false);
+                record_admin(&st, &ctx, AdminAction::DocumentUploaded, format!("collection {collection} (failed)"), false);
                 results.push((name, Err(message(&ctx, &e))));
             }
         }
@@ -497,8 +491,8 @@ pub struct SearchForm {
 
 /// `POST /knowledge/search`: the ten best chunks, as a chat retrieval would find them.
 pub async fn search(ctx: Ctx, State(st): State<ConsoleState>, headers: HeaderMap, uri: Uri, Form(f): Form<SearchForm>) -> Response {
-    if !st.csrf.check(&ctx.who.serial, &f.csrf, &headers, &uri) {
-        return error_page(&ctx, StatusCode::FORBIDDEN, ctx.t(K::CsrfFailed));
+    if let Some(r) = refuse_forged(&ctx, &st, &f.csrf, &headers, &uri) {
+        return r;
     }
     let Some(rag) = st.app.rag.clone() else { return not_set_up(&ctx) };
     if f.query.len() > MAX_QUERY_BYTES {

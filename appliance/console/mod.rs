@@ -158,6 +158,19 @@ fn asset(mime: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "private, max-age=3600")], body).into_response()
 }
 
+/// The first check of every form handler: a wrong or missing CSRF token, or a foreign
+/// origin, gets the 403 page (returned); `None` when the post may go on.
+pub fn refuse_forged(ctx: &Ctx, st: &ConsoleState, token: &str, headers: &axum::http::HeaderMap, uri: &axum::http::Uri) -> Option<Response> {
+    (!st.csrf.check(&ctx.who.serial, token, headers, uri)).then(|| layout::error_page(ctx, StatusCode::FORBIDDEN, ctx.t(K::CsrfFailed)))
+}
+
+/// Appends an admin record for the signed-in administrator. A failed append is counted and
+/// logged by accounting; the action itself already happened.
+pub fn record_admin(st: &ConsoleState, ctx: &Ctx, action: crate::accounting::AdminAction, target: String, ok: bool) {
+    let r = crate::accounting::AdminRecord { time: crate::accounting::unix_now(), user: ctx.who.user.clone(), department: ctx.who.department.clone(), serial: ctx.who.serial.clone(), action, target, ok };
+    let _ = st.app.accounting.record_admin(&r);
+}
+
 /// Second guard behind the handshake: a request without a verified admin identity gets 403
 /// and reaches no handler.
 pub async fn require_admin(req: Request, next: Next) -> Response {

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::i18n::{Lang, K};
 use super::layout::{error_page, page, Ctx, Nav};
-use super::ConsoleState;
+use super::{refuse_forged, ConsoleState};
 use crate::config::OnViolation;
 use crate::policy::{self, Category, DataClass, Decision, Outcome, Zone};
 
@@ -77,8 +77,8 @@ pub struct ClassifyForm {
 
 /// `POST /zones/classify`: a read (nothing is recorded), but still a form with a token.
 pub async fn classify(ctx: Ctx, State(st): State<ConsoleState>, headers: HeaderMap, uri: Uri, Form(f): Form<ClassifyForm>) -> Response {
-    if !st.csrf.check(&ctx.who.serial, &f.csrf, &headers, &uri) {
-        return error_page(&ctx, StatusCode::FORBIDDEN, ctx.t(K::CsrfFailed));
+    if let Some(r) = refuse_forged(&ctx, &st, &f.csrf, &headers, &uri) {
+        return r;
     }
     if f.text.len() > MAX_TEST_BYTES {
         return error_page(&ctx, StatusCode::PAYLOAD_TOO_LARGE, &format!("> {MAX_TEST_BYTES} bytes"));

@@ -93,6 +93,7 @@ pub fn settings(r: &RagConfig, state_dir: &Path) -> RagSettings {
         max_file_bytes: r.max_file_bytes,
         embed_batch: r.embed_batch as usize,
         vector_weight: r.vector_weight,
+        add_wait: std::time::Duration::from_secs(u64::from(r.add_file_wait_secs)),
     }
 }
 

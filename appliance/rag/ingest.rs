@@ -51,7 +51,7 @@ impl Rag {
     }
 
     /// The effective class of a document: the collection's, or a stricter one asked for.
-    fn doc_class(c: &Collection, class: Option<DataClass>) -> Result<DataClass, RagError> {
+    pub(super) fn doc_class(c: &Collection, class: Option<DataClass>) -> Result<DataClass, RagError> {
         match class {
             Some(k) if k < c.class => {
                 Err(RagError::Invalid(format!("class: {k} is looser than the vector store's class {}; use {} or stricter", c.class, c.class)))
@@ -61,7 +61,7 @@ impl Rag {
         }
     }
 
-    fn check_attributes(attrs: &BTreeMap<String, serde_json::Value>) -> Result<(), RagError> {
+    pub(super) fn check_attributes(attrs: &BTreeMap<String, serde_json::Value>) -> Result<(), RagError> {
         if attrs.len() > 16 {
             return Err(RagError::Invalid("attributes: at most 16 keys".into()));
         }

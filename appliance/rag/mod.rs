@@ -24,6 +24,7 @@ mod filter;
 pub mod fuse;
 mod index;
 mod ingest;
+mod jobs;
 mod search;
 mod store;
 mod verify;
@@ -90,13 +91,16 @@ pub struct RagSettings {
     /// Weight of the vector list in hybrid search's weighted RRF (the BM25 list weighs 1):
     /// 1 is plain RRF; below 1 vectors break BM25's ties more than they outvote it.
     pub vector_weight: f32,
+    /// How long an API add of a file waits for its ingest before answering `in_progress`
+    /// (the ingest goes on; see [`Rag::add_file_within`]).
+    pub add_wait: std::time::Duration,
 }
 
 impl RagSettings {
-    /// Defaults (256-token chunks, 32 overlap, 32 MiB files, batches of 16, plain RRF) for a
-    /// directory.
+    /// Defaults (256-token chunks, 32 overlap, 32 MiB files, batches of 16, plain RRF, 30 s
+    /// add wait) for a directory.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into(), chunk_tokens: 256, chunk_overlap_tokens: 32, max_file_bytes: 32 << 20, embed_batch: 16, vector_weight: 1.0 }
+        Self { dir: dir.into(), chunk_tokens: 256, chunk_overlap_tokens: 32, max_file_bytes: 32 << 20, embed_batch: 16, vector_weight: 1.0, add_wait: std::time::Duration::from_secs(30) }
     }
 }
 
@@ -202,7 +206,8 @@ pub struct Document {
     pub updated_at: i64,
     /// Chunks.
     pub chunk_count: u32,
-    /// `completed` (failed ingests store nothing; the API reports them as `failed`).
+    /// `completed` for a stored document; `in_progress` or `failed` for a background ingest
+    /// of the API (`rag/jobs.rs`; never stored: a failed ingest stores nothing).
     pub status: String,
     /// Why it failed, for `failed`.
     pub last_error: Option<String>,
@@ -272,6 +277,10 @@ pub struct Rag {
     cache: Mutex<HashMap<String, Arc<index::CollIndex>>>,
     /// Bumped per collection on every write; a build started before a write is discarded.
     generation: Mutex<HashMap<String, u64>>,
+    /// Pending and failed background ingests by (collection id, file id) (`rag/jobs.rs`).
+    jobs: Mutex<HashMap<(String, String), Document>>,
+    /// Bounds the background ingests running at once.
+    ingest_permits: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for Rag {
@@ -314,12 +323,19 @@ impl Rag {
             write: tokio::sync::Mutex::new(()),
             cache: Mutex::new(HashMap::new()),
             generation: Mutex::new(HashMap::new()),
+            jobs: Mutex::new(HashMap::new()),
+            ingest_permits: tokio::sync::Semaphore::new(jobs::CONCURRENT_INGESTS),
         })
     }
 
     /// The store's directory.
     pub fn dir(&self) -> &Path {
         &self.settings.dir
+    }
+
+    /// How long an API add waits for its ingest ([`RagSettings::add_wait`]).
+    pub fn add_wait(&self) -> std::time::Duration {
+        self.settings.add_wait
     }
 
     /// The embedding model's id, when one is configured.
@@ -539,6 +555,7 @@ impl Rag {
     pub fn delete_collection(&self, caller: &Caller, id: &str) -> Result<(), RagError> {
         let c = self.writable_collection(caller, id)?;
         self.store.delete_collection(&c.id)?;
+        self.forget_jobs_of(&c.id);
         self.invalidate(&c.id);
         Ok(())
     }
@@ -552,6 +569,11 @@ impl Rag {
     pub fn list_documents(&self, caller: &Caller, collection_id: &str) -> Result<Vec<Document>, RagError> {
         let c = self.get_collection(caller, collection_id)?;
         let mut v = self.store.documents(&c.id)?;
+        // A pending or failed re-add shows instead of the stored document of the same file.
+        for j in self.jobs_of(&c.id) {
+            v.retain(|d| d.file_id != j.file_id);
+            v.push(j);
+        }
         v.sort_by(|a, b| a.source_name.cmp(&b.source_name));
         Ok(v)
     }
@@ -562,7 +584,14 @@ impl Rag {
     /// [`RagError::NotFound`], [`RagError::Invalid`] for readers outside the owner department.
     pub fn remove_file(&self, caller: &Caller, collection_id: &str, file_id: &str) -> Result<(), RagError> {
         let c = self.writable_collection(caller, collection_id)?;
-        if !self.store.remove_document(&c.id, file_id)? {
+        let job = self.job(&c.id, file_id);
+        if job.as_ref().is_some_and(|j| j.status == jobs::IN_PROGRESS) {
+            return Err(RagError::Invalid(format!("file {file_id:?} is still being ingested (status in_progress); remove it once it has completed or failed")));
+        }
+        if job.is_some() {
+            self.forget_job(&c.id, file_id);
+        }
+        if !self.store.remove_document(&c.id, file_id)? && job.is_none() {
             return Err(RagError::NotFound(format!("file {file_id:?} in vector store {collection_id:?}")));
         }
         self.invalidate(&c.id);

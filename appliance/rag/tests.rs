@@ -238,3 +238,60 @@ async fn uploaded_files_are_added_and_deleted_everywhere() {
     assert!(rag.search(&me, &req(&[&c1.id], "VPN", SearchMode::Lexical)).await.expect("search").is_empty());
     assert!(rag.verify().expect("verify").ok());
 }
+
+/// Background adds: `in_progress` at once with no wait, listed as such (and not searchable),
+/// then `completed`; an unreadable file ends `failed` with its reason and stores nothing; a
+/// pending file cannot be removed, a failed entry can; an error within the wait is returned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_adds_go_from_in_progress_to_completed_or_failed() {
+    use std::time::Duration;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rag = Arc::new(open_with(dir.path(), "bag"));
+    let me = who("jdoe", "IT");
+    let c = new_coll(&rag, "it", "IT", Access::Everyone, DataClass::Internal);
+    let ok = rag.put_file(&me, "vpn.md", "assistants", VPN.as_bytes()).expect("upload");
+    let bad = rag.put_file(&me, "kaputt.pdf", "assistants", b"%PDF-1.4 kein PDF").expect("upload");
+    let wait_done = |file: String| {
+        let rag = rag.clone();
+        let (me, c) = (me.clone(), c.id.clone());
+        async move {
+            for _ in 0..200 {
+                let d = rag.list_documents(&me, &c).expect("list").into_iter().find(|d| d.file_id == file).expect("listed");
+                if d.status != "in_progress" {
+                    return d;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            panic!("still in progress after 4 s");
+        }
+    };
+    // Holding the store's write lock keeps the good file's ingest from finishing.
+    let hold = rag.write.lock().await;
+    let d = rag.add_file_within(&me, &c.id, &ok.id, None, BTreeMap::new(), Duration::ZERO).await.expect("add");
+    assert_eq!((d.status.as_str(), d.chunk_count), ("in_progress", 0));
+    let again = rag.add_file_within(&me, &c.id, &ok.id, None, BTreeMap::new(), Duration::ZERO).await.expect("add again");
+    assert_eq!(again, d, "adding a pending file again returns it");
+    let d = rag.add_file_within(&me, &c.id, &bad.id, None, BTreeMap::new(), Duration::ZERO).await.expect("add");
+    assert_eq!(d.status, "in_progress");
+    assert!(matches!(rag.remove_file(&me, &c.id, &ok.id), Err(RagError::Invalid(m)) if m.contains("in_progress")));
+    assert!(rag.search(&me, &req(&[&c.id], "VPN-Passwort ändern", SearchMode::Lexical)).await.expect("search").is_empty(), "pending is not searchable");
+    drop(hold);
+    let done = wait_done(ok.id.clone()).await;
+    assert_eq!(done.status, "completed");
+    assert!(done.chunk_count > 0);
+    assert!(!rag.search(&me, &req(&[&c.id], "VPN-Passwort ändern", SearchMode::Lexical)).await.expect("search").is_empty());
+    let failed = wait_done(bad.id.clone()).await;
+    assert_eq!(failed.status, "failed");
+    assert!(failed.last_error.as_deref().is_some_and(|e| e.contains("kaputt.pdf")), "{failed:?}");
+    assert!(rag.store.document(&c.id, &bad.id).expect("doc").is_none(), "nothing of it stored");
+    rag.remove_file(&me, &c.id, &bad.id).expect("a failed entry can be removed");
+    assert_eq!(rag.list_documents(&me, &c.id).expect("list").len(), 1);
+    // Within the wait, the error itself comes back and no entry stays.
+    let e = rag.add_file_within(&me, &c.id, &bad.id, None, BTreeMap::new(), Duration::from_secs(30)).await.expect_err("unreadable");
+    assert!(matches!(e, RagError::Unreadable { .. }), "{e:?}");
+    assert!(rag.job(&c.id, &bad.id).is_none());
+    // Checks before anything starts: unknown file, foreign department.
+    assert!(matches!(rag.add_file_within(&me, &c.id, "file-000000000000000000000000", None, BTreeMap::new(), Duration::ZERO).await, Err(RagError::NotFound(_))));
+    assert!(matches!(rag.add_file_within(&who("eva", "Bauamt"), &c.id, &ok.id, None, BTreeMap::new(), Duration::ZERO).await, Err(RagError::NotFound(_) | RagError::Invalid(_))));
+    assert!(rag.verify().expect("verify").ok());
+}

@@ -12,10 +12,10 @@ use rcgen::{ExtendedKeyUsagePurpose, KeyUsagePurpose};
 
 use super::store;
 use super::{
-    base_params, check_name, check_user, dn, invalid, normalise_serial, now_utc, pkcs12, sign_leaf, CertKind,
+    base_params, check_name, check_user, dn, invalid, normalise_serial, now_utc, pkcs12, sign_leaf,
     IndexEntry, RevocationReason, Validity, CA_KEY,
 };
-use crate::tls::{Role, TlsError};
+use crate::tls::TlsError;
 
 /// A client certificate issued by [`Authority::issue_client_p12`].
 #[derive(Clone)]
@@ -87,18 +87,7 @@ impl Authority {
         let (serial, key, cert) = sign_leaf(params, &ca, "client certificate")?;
         let p12 = pkcs12(user, &key, cert.der(), &ca.cert_der, p12_password)
             .map_err(|problem| TlsError::Pkcs12 { path: PathBuf::from(format!("{user}.p12 (in memory)")), problem })?;
-        let entry = IndexEntry {
-            serial,
-            kind: CertKind::Client,
-            user: user.into(),
-            department: Some(department.into()),
-            role: Some(if admin { Role::Admin } else { Role::User }),
-            names: Vec::new(),
-            not_before: validity.not_before,
-            not_after: validity.not_after,
-            revoked_at: None,
-            reason: None,
-        };
+        let entry = IndexEntry::client(serial, user, department, admin, validity);
         index.certs.push(entry.clone());
         store::save_index(&self.dir, &index)?;
         Ok(IssuedBundle { entry, p12 })

@@ -142,6 +142,22 @@ pub struct IndexEntry {
 }
 
 impl IndexEntry {
+    /// The entry of a newly issued client certificate (not revoked).
+    pub fn client(serial: String, user: &str, department: &str, admin: bool, validity: Validity) -> IndexEntry {
+        IndexEntry {
+            serial,
+            kind: CertKind::Client,
+            user: user.into(),
+            department: Some(department.into()),
+            role: Some(if admin { Role::Admin } else { Role::User }),
+            names: Vec::new(),
+            not_before: validity.not_before,
+            not_after: validity.not_after,
+            revoked_at: None,
+            reason: None,
+        }
+    }
+
     /// `revoked`, `expired`, `not-yet-valid` or `valid` at `now`.
     pub fn status(&self, now: OffsetDateTime) -> &'static str {
         if self.revoked_at.is_some() {
@@ -307,18 +323,7 @@ pub fn issue_client(
     write_atomic(&key_path, key.serialize_pem().as_bytes(), SECRET_MODE, true)?;
     write_atomic(&cert_path, cert.pem().as_bytes(), PUBLIC_MODE, true)?;
     write_atomic(&p12_path, &p12, SECRET_MODE, true)?;
-    let entry = IndexEntry {
-        serial,
-        kind: CertKind::Client,
-        user: user.into(),
-        department: Some(department.into()),
-        role: Some(if admin { Role::Admin } else { Role::User }),
-        names: Vec::new(),
-        not_before: validity.not_before,
-        not_after: validity.not_after,
-        revoked_at: None,
-        reason: None,
-    };
+    let entry = IndexEntry::client(serial, user, department, admin, validity);
     index.certs.push(entry.clone());
     store::save_index(dir, &index)?;
     Ok(Issued { entry, files: vec![cert_path, key_path, p12_path] })
