@@ -209,6 +209,8 @@ fn sysusers_and_tmpfiles_make_the_layout() {
         return;
     };
     let root = tempfile::tempdir().expect("tempdir");
+    // systemd 252 (Debian 12) takes its lock in <root>/etc and fails when that is missing.
+    std::fs::create_dir_all(root.path().join("etc")).expect("etc");
     let r = format!("--root={}", root.path().display());
     let out = run(Command::new(sysusers).arg(&r).arg(repo().join("image/sysusers.d/zonegate.conf")));
     assert!(out.status.success(), "systemd-sysusers: {}", text(&out.stderr));

@@ -88,16 +88,28 @@ pub async fn show(ctx: Ctx, State(st): State<ConsoleState>, Query(f): Query<Filt
     let Some(path) = st.app.accounting.ledger_path() else {
         return error_page(&ctx, StatusCode::SERVICE_UNAVAILABLE, ctx.t(K::NoLedger));
     };
-    let verified = ledger::verify(path);
-    let mut hits = Vec::new();
-    if let Err(e) = ledger::for_each(path, |v| {
-        if f.matches(v, window) {
-            hits.push(v.clone());
+    // Both read the whole file: off the async workers, so a large ledger does not stall the
+    // listener's other connections.
+    let (path, f2) = (path.to_path_buf(), f.clone());
+    let scanned = tokio::task::spawn_blocking(move || {
+        let verified = ledger::verify(&path);
+        let mut hits = Vec::new();
+        ledger::for_each(&path, |v| {
+            if f2.matches(v, window) {
+                hits.push(v.clone());
+            }
+        })
+        .map(|()| (verified, hits))
+    })
+    .await;
+    let (verified, mut hits) = match scanned {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
+            log::error!("console: audit search: {e}");
+            return error_page(&ctx, StatusCode::INTERNAL_SERVER_ERROR, ctx.t(K::NoLedger));
         }
-    }) {
-        log::error!("console: audit search: {e}");
-        return error_page(&ctx, StatusCode::INTERNAL_SERVER_ERROR, ctx.t(K::NoLedger));
-    }
+        Err(_) => return error_page(&ctx, StatusCode::INTERNAL_SERVER_ERROR, ctx.t(K::Error)),
+    };
     hits.reverse();
     let pages = hits.len().div_ceil(PAGE).max(1);
     let page_no = f.page.unwrap_or(1).clamp(1, pages);

@@ -53,7 +53,7 @@ pub async fn serve(
     app: Router,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    log::info!("mutual-TLS API listener on {}", listener.local_addr()?);
+    log::info!("mutual-TLS {} listener on {}", tls.purpose(), listener.local_addr()?);
     accept_loop(listener, shutdown, move |tcp, peer, shutdown| {
         tls_connection(tcp, peer, tls.clone(), handshake_timeout, app.clone(), shutdown)
     })

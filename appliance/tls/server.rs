@@ -62,6 +62,15 @@ impl fmt::Debug for ServerTls {
 }
 
 impl ServerTls {
+    /// What this listener serves, for log lines: `admin console` or `API`.
+    pub fn purpose(&self) -> &'static str {
+        if self.admin_only {
+            "admin console"
+        } else {
+            "API"
+        }
+    }
+
     /// Reads `cert`, `key`, every `client_ca` and every `crl` file and builds the server
     /// configuration described on [`ServerTls`].
     ///
