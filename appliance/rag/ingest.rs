@@ -82,8 +82,15 @@ impl Rag {
         let dims = chunks.first().map_or(0, |c| c.vector.len() as u32);
         let dims = if dims == 0 { c.dims } else { dims };
         let w = DocWrite { doc: &doc, file, chunks, model: (embed.id(), embed.sha256(), dims) };
-        self.store.write_document(&w)?;
-        self.invalidate(&c.id);
+        self.commit(|k| {
+            self.store.write_document(&w)?;
+            k.update(&c.id, |ix| {
+                ix.remove_file(&doc.file_id);
+                let refs: Vec<(&super::analyze::Terms, &[f32])> = chunks.iter().map(|c| (&c.terms, c.vector.as_slice())).collect();
+                ix.add_file(&doc.file_id, &refs)
+            });
+            Ok(())
+        })?;
         Ok(doc)
     }
 

@@ -273,8 +273,12 @@ pub struct Rag {
     embed: Option<Arc<dyn EmbedModel>>,
     /// Serialises document writes (check-then-write of ingest, deletes).
     write: tokio::sync::Mutex<()>,
-    /// In-memory search indexes per collection id, built on first search.
-    cache: Mutex<HashMap<String, Arc<index::CollIndex>>>,
+    /// In-memory search indexes per collection id, built on first search and then updated
+    /// by every commit.
+    cache: Mutex<HashMap<String, Arc<std::sync::RwLock<index::CollIndex>>>>,
+    /// Held across a store write and its index update (and a built index's insertion), so
+    /// that cached indexes change in the store's commit order.
+    commit_lock: Mutex<()>,
     /// Bumped per collection on every write; a build started before a write is discarded.
     generation: Mutex<HashMap<String, u64>>,
     /// Pending and failed background ingests by (collection id, file id) (`rag/jobs.rs`).
@@ -322,6 +326,7 @@ impl Rag {
             embed,
             write: tokio::sync::Mutex::new(()),
             cache: Mutex::new(HashMap::new()),
+            commit_lock: Mutex::new(()),
             generation: Mutex::new(HashMap::new()),
             jobs: Mutex::new(HashMap::new()),
             ingest_permits: tokio::sync::Semaphore::new(jobs::CONCURRENT_INGESTS),
@@ -359,14 +364,11 @@ impl Rag {
         self.generation.lock().ok().and_then(|g| g.get(collection_id).copied()).unwrap_or(0)
     }
 
-    /// Forgets the cached index of a collection after a write.
-    fn invalidate(&self, collection_id: &str) {
-        if let Ok(mut g) = self.generation.lock() {
-            *g.entry(collection_id.to_string()).or_insert(0) += 1;
-        }
-        if let Ok(mut c) = self.cache.lock() {
-            c.remove(collection_id);
-        }
+    /// Runs a store write and its index updates as one step under the commit lock: `f`
+    /// writes to the store, then tells the [`Commit`] what changed per collection.
+    fn commit<T>(&self, f: impl FnOnce(&Commit<'_>) -> Result<T, RagError>) -> Result<T, RagError> {
+        let _g = self.commit_lock.lock().unwrap_or_else(|e| e.into_inner());
+        f(&Commit { rag: self })
     }
 
     // ---- files ----
@@ -456,12 +458,17 @@ impl Rag {
         if !(caller.admin || f.owner_user == caller.user || (!caller.department.is_empty() && f.owner_department == caller.department)) {
             return Err(RagError::NotFound(format!("file {file_id:?}")));
         }
-        let colls = self.store.collections_of_file(&f.id)?;
-        self.store.delete_file(&f.id)?;
-        for c in colls {
-            self.invalidate(&c);
-        }
-        Ok(())
+        self.commit(|k| {
+            let colls = self.store.collections_of_file(&f.id)?;
+            self.store.delete_file(&f.id)?;
+            for c in colls {
+                k.update(&c, |ix| {
+                    ix.remove_file(&f.id);
+                    Ok(())
+                });
+            }
+            Ok(())
+        })
     }
 
     /// Deletes a file that no collection holds any more (after its last document was
@@ -554,9 +561,12 @@ impl Rag {
     /// [`RagError::NotFound`], [`RagError::Invalid`] for readers outside the owner department.
     pub fn delete_collection(&self, caller: &Caller, id: &str) -> Result<(), RagError> {
         let c = self.writable_collection(caller, id)?;
-        self.store.delete_collection(&c.id)?;
+        self.commit(|k| {
+            self.store.delete_collection(&c.id)?;
+            k.drop_index(&c.id);
+            Ok(())
+        })?;
         self.forget_jobs_of(&c.id);
-        self.invalidate(&c.id);
         Ok(())
     }
 
@@ -591,10 +601,19 @@ impl Rag {
         if job.is_some() {
             self.forget_job(&c.id, file_id);
         }
-        if !self.store.remove_document(&c.id, file_id)? && job.is_none() {
+        let removed = self.commit(|k| {
+            let removed = self.store.remove_document(&c.id, file_id)?;
+            if removed {
+                k.update(&c.id, |ix| {
+                    ix.remove_file(file_id);
+                    Ok(())
+                });
+            }
+            Ok(removed)
+        })?;
+        if !removed && job.is_none() {
             return Err(RagError::NotFound(format!("file {file_id:?} in vector store {collection_id:?}")));
         }
-        self.invalidate(&c.id);
         Ok(())
     }
 
@@ -604,6 +623,41 @@ impl Rag {
     /// [`RagError::Store`] when the store cannot be read at all.
     pub fn verify(&self) -> Result<VerifyReport, RagError> {
         verify::verify(&self.store)
+    }
+}
+
+/// What a store write changed, told to the cached indexes (inside [`Rag::commit`]).
+struct Commit<'a> {
+    rag: &'a Rag,
+}
+
+impl Commit<'_> {
+    /// Bumps the collection's generation (an index build that overlapped this write is not
+    /// cached) and applies `op` to its cached index, if any; an index `op` cannot update
+    /// (vectors of another dimension) is dropped and rebuilt by the next search.
+    fn update(&self, collection_id: &str, op: impl FnOnce(&mut index::CollIndex) -> Result<(), index::DimsMismatch>) {
+        self.bump(collection_id);
+        let cached = self.rag.cache.lock().ok().and_then(|m| m.get(collection_id).cloned());
+        if let Some(ix) = cached {
+            let ok = ix.write().map(|mut w| op(&mut w).is_ok()).unwrap_or(false);
+            if !ok {
+                self.drop_index(collection_id);
+            }
+        }
+    }
+
+    /// Forgets the collection's index (deleted, or it cannot be updated).
+    fn drop_index(&self, collection_id: &str) {
+        self.bump(collection_id);
+        if let Ok(mut c) = self.rag.cache.lock() {
+            c.remove(collection_id);
+        }
+    }
+
+    fn bump(&self, collection_id: &str) {
+        if let Ok(mut g) = self.rag.generation.lock() {
+            *g.entry(collection_id.to_string()).or_insert(0) += 1;
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! ranking, reciprocal rank fusion, ACL checked before anything is read.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use super::analyze::Analyzer;
 use super::fuse;
@@ -14,9 +14,15 @@ const CANDIDATES: usize = 100;
 
 type Key = (usize, ChunkRef); // (collection position, chunk)
 
-/// The `n` best (ordinal, score) pairs, best first; ties by ordinal.
-fn top(mut s: Vec<(u32, f32)>, n: usize) -> Vec<(u32, f32)> {
-    let cmp = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+/// The `n` best (ordinal, score) pairs, best first; ties by chunk address (file id, chunk
+/// number), so that the order does not depend on where a chunk sits in the index (an index
+/// updated in place orders its chunks otherwise than a fresh build).
+fn top(mut s: Vec<(u32, f32)>, n: usize, chunks: &[ChunkRef]) -> Vec<(u32, f32)> {
+    let addr = |o: u32| {
+        let c = &chunks[o as usize];
+        (&c.file, c.idx)
+    };
+    let cmp = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then_with(|| addr(a.0).cmp(&addr(b.0)));
     if n > 0 && n < s.len() {
         s.select_nth_unstable_by(n - 1, cmp);
         s.truncate(n);
@@ -26,20 +32,22 @@ fn top(mut s: Vec<(u32, f32)>, n: usize) -> Vec<(u32, f32)> {
 }
 
 impl Rag {
-    /// The cached index of a collection, built under the write lock (no write in between).
-    async fn index(&self, c: &Collection) -> Result<Arc<CollIndex>, RagError> {
+    /// The cached index of a collection; built on first use under the write lock (no ingest
+    /// in between), then kept current by every commit (`Rag::commit`).
+    async fn index(&self, c: &Collection) -> Result<Arc<RwLock<CollIndex>>, RagError> {
         if let Some(ix) = self.cache.lock().ok().and_then(|m| m.get(&c.id).cloned()) {
             return Ok(ix);
         }
-        // Ingests hold the write lock, so no chunk appears during the build; removals (which
-        // do not take the async lock) bump the generation, and a build that overlapped one is
-        // used for this search only (its hits of removed documents are dropped later).
+        // Removals (which do not take the async lock) bump the generation; a build that
+        // overlapped one is used for this search only (its hits of removed documents are
+        // dropped later) and not cached.
         let _w = self.write.lock().await;
         if let Some(ix) = self.cache.lock().ok().and_then(|m| m.get(&c.id).cloned()) {
             return Ok(ix);
         }
         let gen = self.generation(&c.id);
-        let ix = Arc::new(CollIndex::build(|f| self.store.for_each_chunk(&c.id, f))?);
+        let ix = Arc::new(RwLock::new(CollIndex::build(|f| self.store.for_each_chunk(&c.id, f))?));
+        let _g = self.commit_lock.lock().unwrap_or_else(|e| e.into_inner());
         if let Ok(mut m) = self.cache.lock() {
             if self.generation(&c.id) == gen {
                 m.insert(c.id.clone(), ix.clone());
@@ -107,8 +115,18 @@ impl Rag {
                 continue;
             }
             let ix = self.index(c).await?;
-            let mut keep = |ord: u32| -> Result<Option<Key>, RagError> {
-                let r = &ix.chunks[ord as usize];
+            // Scores and chunk addresses under the read lock; the store is read after it.
+            let (lex_scored, vec_scored) = {
+                let ix = ix.read().map_err(|_| RagError::Store("search index lock poisoned".into()))?;
+                let with_refs = |v: Vec<(u32, f32)>| v.into_iter().map(|(o, s)| (ix.chunks[o as usize].clone(), s)).collect::<Vec<_>>();
+                let lex = if want_lex { with_refs(top(ix.bm25(&qterms), limit, &ix.chunks)) } else { Vec::new() };
+                let vec = match &qvec {
+                    Some(q) => with_refs(top(ix.cosine(q), limit, &ix.chunks)),
+                    None => Vec::new(),
+                };
+                (lex, vec)
+            };
+            let mut keep = |r: ChunkRef| -> Result<Option<Key>, RagError> {
                 let d = match docs.get(&(ci, r.file.clone())) {
                     Some(d) => d.clone(),
                     None => {
@@ -118,30 +136,16 @@ impl Rag {
                     }
                 };
                 let ok = d.is_some_and(|d| req.filter.as_ref().is_none_or(|f| f.matches(&d.attributes)));
-                Ok(ok.then(|| (ci, r.clone())))
+                Ok(ok.then_some((ci, r)))
             };
-            if want_lex {
-                let s = top(ix.bm25(&qterms), limit);
+            for (scored, out) in [(lex_scored, &mut lex), (vec_scored, &mut vec)] {
                 let mut n = 0;
-                for (ord, score) in s {
+                for (r, score) in scored {
                     if n >= CANDIDATES {
                         break;
                     }
-                    if let Some(k) = keep(ord)? {
-                        lex.push((k, score));
-                        n += 1;
-                    }
-                }
-            }
-            if let Some(q) = &qvec {
-                let s = top(ix.cosine(q), limit);
-                let mut n = 0;
-                for (ord, score) in s {
-                    if n >= CANDIDATES {
-                        break;
-                    }
-                    if let Some(k) = keep(ord)? {
-                        vec.push((k, score));
+                    if let Some(k) = keep(r)? {
+                        out.push((k, score));
                         n += 1;
                     }
                 }

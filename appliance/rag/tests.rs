@@ -295,3 +295,54 @@ async fn background_adds_go_from_in_progress_to_completed_or_failed() {
     assert!(matches!(rag.add_file_within(&who("eva", "Bauamt"), &c.id, &ok.id, None, BTreeMap::new(), Duration::ZERO).await, Err(RagError::NotFound(_) | RagError::Invalid(_))));
     assert!(rag.verify().expect("verify").ok());
 }
+
+/// The cached index is updated by every write instead of being rebuilt: after adds, a
+/// replacement, a removal and a file deletion on a warm index, every mode returns exactly
+/// what a freshly built index returns (same chunks, same scores), and nothing removed.
+#[tokio::test]
+async fn a_warm_index_follows_writes_like_a_fresh_build() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rag = open_with(dir.path(), "bag");
+    let sys = Caller::system();
+    let c = new_coll(&rag, "wissen", "IT", Access::Everyone, DataClass::Internal);
+    let ingest = |name: &'static str, text: String| {
+        let (rag, sys, c) = (&rag, sys.clone(), c.id.clone());
+        async move { rag.ingest_bytes(&sys, &c, name, text.as_bytes(), None, BTreeMap::new()).await.expect("ingest").0 }
+    };
+    let hund = ingest("hund.md", HUND.into()).await;
+    let queries = ["Hundesteuer Euro Jahr", "Bewohnerparkausweis beantragen", "VPN-Passwort ändern Portal", "Euro"];
+    let run = |fresh: bool| {
+        let rag = &rag;
+        let sys = sys.clone();
+        let c = c.id.clone();
+        async move {
+            if fresh {
+                rag.cache.lock().expect("cache").clear();
+            }
+            let mut out = Vec::new();
+            for q in queries {
+                for mode in [SearchMode::Hybrid, SearchMode::Lexical, SearchMode::Vector] {
+                    let hits = rag.search(&sys, &SearchRequest { max_results: 10, ..req(&[&c], q, mode) }).await.expect("search");
+                    out.push(hits.into_iter().map(|h| (h.file_id, h.chunk_index, h.score)).collect::<Vec<_>>());
+                }
+            }
+            out
+        }
+    };
+    let _ = run(false).await; // builds the index
+    let park = ingest("park.md", PARK.into()).await;
+    let _vpn = ingest("vpn.txt", VPN.into()).await;
+    ingest("hund.md", HUND.replace("90 Euro", "120 Euro")).await;
+    rag.remove_file(&sys, &c.id, &park.file_id).expect("remove");
+    assert_eq!(rag.cache.lock().expect("cache").len(), 1, "the index stayed cached through the writes");
+    let warm = run(false).await;
+    assert_eq!(warm, run(true).await, "updated in place = built afresh");
+    assert!(warm.iter().flatten().all(|(f, _, _)| *f != park.file_id), "nothing of a removed document");
+    let hits = rag.search(&sys, &req(&[&c.id], "Hundesteuer Euro", SearchMode::Lexical)).await.expect("search");
+    assert!(hits.iter().any(|h| h.text.contains("120 Euro")) && !hits.iter().any(|h| h.text.contains("90 Euro")));
+    // Deleting the file removes its chunks from the warm index too.
+    rag.delete_file(&sys, &hund.file_id).expect("delete");
+    let after = run(false).await;
+    assert!(after.iter().flatten().all(|(f, _, _)| *f != hund.file_id));
+    assert_eq!(after, run(true).await);
+}
