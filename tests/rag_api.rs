@@ -287,4 +287,27 @@ async fn adds_answer_in_progress_and_clients_poll_to_completed_or_failed() {
     assert_eq!((st, e["error"]["type"].as_str()), (400, Some("invalid_request_error")), "{e}");
     assert!(e["error"]["message"].as_str().unwrap().contains("in_progress"), "{e}");
     assert_eq!(poll_file(&c, &s, &vid, &big).await["status"], "completed");
+
+    // A file batch: in_progress at once, cancelled while its file runs; nothing stored.
+    let big2 = {
+        let text: String = (0..400).map(|i| format!("Absatz {i}: Die Dienstvereinbarung regelt die Arbeitszeit im Bürgerbüro.\n\n")).collect();
+        upload(&c, &s, "arbeitszeit.txt", text.as_bytes()).await.1["id"].as_str().unwrap().to_string()
+    };
+    let burl = s.url(&format!("/v1/vector_stores/{vid}/file_batches"));
+    let (st, _, b) = post(&c, &burl, &json!({"file_ids": [big2], "attributes": {"quelle": "stapel"}})).await;
+    assert_eq!((st, b["object"].as_str(), b["status"].as_str()), (200, Some("vector_store.files_batch"), Some("in_progress")), "{b}");
+    let bid = b["id"].as_str().unwrap().to_string();
+    let (st, _, b) = post(&c, &format!("{burl}/{bid}/cancel"), &json!({})).await;
+    assert_eq!((st, b["status"].as_str(), b["file_counts"]["cancelled"].as_u64()), (200, Some("cancelled"), Some(1)), "{b}");
+    let (st, files) = get(&c, &format!("{burl}/{bid}/files?filter=cancelled")).await;
+    assert_eq!((st, files["data"][0]["id"].as_str()), (200, Some(big2.as_str())), "{files}");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let (_, b) = get(&c, &format!("{burl}/{bid}")).await;
+    assert_eq!(b["file_counts"]["completed"], 0, "a cancelled ingest stores nothing: {b}");
+    // Bad batches: both lists, an unknown file (nothing started), an unknown batch.
+    let (st, _, e) = post(&c, &burl, &json!({"file_ids": [md], "files": [{"file_id": md}]})).await;
+    assert_eq!((st, e["error"]["param"].as_str()), (400, Some("files")), "{e}");
+    let (st, _, e) = post(&c, &burl, &json!({"files": [{"file_id": md}, {"file_id": "file-000000000000000000000000"}]})).await;
+    assert_eq!((st, e["error"]["param"].as_str()), (404, Some("files[1].file_id")), "{e}");
+    assert_eq!(get(&c, &format!("{burl}/vsfb_000000000000000000000000")).await.0, 404);
 }

@@ -1,5 +1,6 @@
 //! The official `openai` Python SDK against the RAG API over mutual TLS (tests/sdk/rag_check.py):
 //! `files.create`, `vector_stores.create`, `vector_stores.files.create`/`create_and_poll`,
+//! `vector_stores.file_batches.upload_and_poll`/`list_files`/`retrieve`,
 //! lists, `vector_stores.search` (with a filter), chat with a `file_search` tool, deletes.
 
 use serde_json::{json, Value};
@@ -45,6 +46,9 @@ async fn official_python_sdk_uploads_indexes_and_searches() {
     assert_eq!(v["filtered"], json!(["parkraum.html"]));
     assert!(!v["chat"]["content"].as_str().unwrap_or("").is_empty());
     assert_eq!(v["chat"]["citations"][0], "passwortrichtlinie.md", "{v}");
+    assert_eq!(v["batch"], json!({"object": "vector_store.files_batch", "status": "completed", "id": true, "completed": 2, "total": 2}), "{v}");
+    assert_eq!(v["batch_files"], json!(["completed", "completed"]));
+    assert_eq!(v["batch_again"], "completed");
     assert_eq!((v["file_deleted"].as_bool(), v["store_deleted"].as_bool()), (Some(true), Some(true)));
     assert_eq!(v["after_delete"], "not_found");
 }

@@ -21,6 +21,7 @@ pub mod retrieval;
 mod stream;
 mod tools;
 pub mod types;
+mod file_batches;
 mod vector_stores;
 
 use std::sync::Arc;
@@ -97,6 +98,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/vector_stores/{id}/files", post(vector_stores::add_file).get(vector_stores::list_files))
         .route("/v1/vector_stores/{id}/files/{file_id}", get(vector_stores::retrieve_file).delete(vector_stores::delete_file))
         .route("/v1/vector_stores/{id}/search", post(vector_stores::search))
+        .route("/v1/vector_stores/{id}/file_batches", post(file_batches::create))
+        .route("/v1/vector_stores/{id}/file_batches/{batch_id}", get(file_batches::retrieve))
+        .route("/v1/vector_stores/{id}/file_batches/{batch_id}/cancel", post(file_batches::cancel))
+        .route("/v1/vector_stores/{id}/file_batches/{batch_id}/files", get(file_batches::list_files))
         .route("/health", get(models::health))
         .route("/metrics", get(models::metrics))
         .fallback(|req: Request| async move { ApiError::not_found_route(req.uri().path()) })

@@ -18,7 +18,8 @@
 //! reason when it cannot be read, with nothing of it stored — and otherwise
 //! `status: "in_progress"`; clients poll `GET …/files/{file_id}` (the SDKs'
 //! `create_and_poll`) until `completed` or `failed` (with `last_error`). A create with
-//! `file_ids` shares one such wait among its files. A caller who may not read a vector store
+//! `file_ids` shares one such wait among its files; file batches are in `file_batches.rs`.
+//! A caller who may not read a vector store
 //! gets 404 for it and everything in it, and never sees it in lists.
 
 use std::collections::BTreeMap;
@@ -166,13 +167,13 @@ fn metadata_of(c: &Collection) -> Value {
 
 /// The OpenAI `vector_store` object; `docs` are the collection's documents (for the counts).
 fn store_object(c: &Collection, docs: &[Document]) -> Value {
-    let failed = docs.iter().filter(|d| d.status == "failed").count();
-    let in_progress = docs.iter().filter(|d| d.status == "in_progress").count();
-    let completed = docs.len() - failed - in_progress;
+    let count = |s: &str| docs.iter().filter(|d| d.status == s).count();
+    let (failed, in_progress, cancelled) = (count("failed"), count("in_progress"), count("cancelled"));
+    let completed = docs.len() - failed - in_progress - cancelled;
     json!({
         "id": c.id, "object": "vector_store", "created_at": c.created_at, "name": c.name,
         "usage_bytes": c.bytes,
-        "file_counts": {"in_progress": in_progress, "completed": completed, "failed": failed, "cancelled": 0, "total": docs.len()},
+        "file_counts": {"in_progress": in_progress, "completed": completed, "failed": failed, "cancelled": cancelled, "total": docs.len()},
         "status": if in_progress > 0 { "in_progress" } else { "completed" }, "expires_after": null, "expires_at": null,
         "last_active_at": docs.iter().map(|d| d.updated_at).max().unwrap_or(c.created_at).max(c.created_at),
         "metadata": metadata_of(c),
@@ -180,7 +181,7 @@ fn store_object(c: &Collection, docs: &[Document]) -> Value {
 }
 
 /// The OpenAI `vector_store.file` object of a document (`usage_bytes`: the stored file's size).
-fn file_object(d: &Document, usage_bytes: u64) -> Value {
+pub(crate) fn file_object(d: &Document, usage_bytes: u64) -> Value {
     let last_error = d.last_error.as_ref().map(|m| json!({"code": "invalid_file", "message": m}));
     json!({
         "id": d.file_id, "object": "vector_store.file", "usage_bytes": usage_bytes, "created_at": d.created_at,
@@ -271,7 +272,7 @@ pub(crate) async fn delete(State(st): State<AppState>, who: PeerIdentity, Path(i
 }
 
 /// Attribute values as OpenAI allows them: strings, numbers or booleans; at most 16.
-fn check_attributes(attrs: Option<Map<String, Value>>) -> Result<BTreeMap<String, Value>, ApiError> {
+pub(crate) fn check_attributes(attrs: Option<Map<String, Value>>) -> Result<BTreeMap<String, Value>, ApiError> {
     let attrs = attrs.unwrap_or_default();
     if attrs.len() > MAX_METADATA {
         return Err(ApiError::invalid("attributes", format!("'attributes' has {} keys; at most {MAX_METADATA} are allowed", attrs.len())));
@@ -306,10 +307,7 @@ async fn usage_bytes(st: &AppState, who: &PeerIdentity, file_id: &str) -> u64 {
 pub(crate) async fn list_files(State(st): State<AppState>, who: PeerIdentity, Path(id): Path<String>, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
     let (rag, caller) = (super::rag_store(&st)?, super::rag_caller(&who));
     let q = ListQuery::parse(q.as_deref(), 20, 100)?;
-    let filter = q.extra("filter").map(str::to_string);
-    if let Some(f) = filter.as_deref().filter(|f| !["in_progress", "completed", "failed", "cancelled"].contains(f)) {
-        return Err(ApiError::invalid("filter", format!("unknown filter {f:?}; expected in_progress, completed, failed or cancelled")));
-    }
+    let filter = status_filter(&q)?;
     let docs = {
         let rag = rag.clone();
         let caller = caller.clone();
@@ -319,6 +317,18 @@ pub(crate) async fn list_files(State(st): State<AppState>, who: PeerIdentity, Pa
     let size = |fid: &str| files.iter().find(|f| f.id == fid).map_or(0, |f| f.bytes);
     let items = docs.iter().filter(|d| filter.as_deref().is_none_or(|f| d.status == f)).map(|d| (d.file_id.clone(), d.created_at, file_object(d, size(&d.file_id)))).collect();
     Ok(axum::Json(q.page(items)?).into_response())
+}
+
+/// The `filter` query parameter of file lists: a file status.
+///
+/// # Errors
+/// 400 naming `filter` for anything but `in_progress`, `completed`, `failed`, `cancelled`.
+pub(crate) fn status_filter(q: &ListQuery) -> Result<Option<String>, ApiError> {
+    let filter = q.extra("filter").map(str::to_string);
+    if let Some(f) = filter.as_deref().filter(|f| !["in_progress", "completed", "failed", "cancelled"].contains(f)) {
+        return Err(ApiError::invalid("filter", format!("unknown filter {f:?}; expected in_progress, completed, failed or cancelled")));
+    }
+    Ok(filter)
 }
 
 /// `GET /v1/vector_stores/{id}/files/{file_id}` (what the SDKs' `create_and_poll` polls).

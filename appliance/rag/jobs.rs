@@ -6,13 +6,19 @@
 //! reason. So a batch of large files never overruns a client's timeout, and small files
 //! still come back indexed in one call.
 //!
-//! Pending and failed entries live in memory only: the store itself never holds a half
-//! document (one transaction per document), so after a restart an interrupted ingest is
-//! simply absent and the file must be added again.
+//! Files added together form a batch (OpenAI's `vector_store.files_batch`): its status and
+//! counts are those of its files, and cancelling it stops the ingests still running (a
+//! stopped ingest has written nothing: the store write is one transaction at the very end).
+//!
+//! Pending, failed and cancelled entries and batches live in memory only: the store itself
+//! never holds a half document (one transaction per document), so after a restart an
+//! interrupted ingest is simply absent and the file must be added again.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
 
 use super::{Caller, Document, Rag, RagError};
 use crate::policy::DataClass;
@@ -24,6 +30,32 @@ pub(super) const CONCURRENT_INGESTS: usize = 2;
 pub(super) const IN_PROGRESS: &str = "in_progress";
 /// Status of a document whose background ingest failed.
 pub(super) const FAILED: &str = "failed";
+/// Status of a document whose background ingest was cancelled (nothing stored).
+pub(super) const CANCELLED: &str = "cancelled";
+
+/// A background ingest: the document as the API shows it meanwhile, and its stop switch.
+pub(super) struct Job {
+    doc: Document,
+    cancel: CancellationToken,
+}
+
+/// Files added together to one collection (OpenAI `vector_store.files_batch`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileBatch {
+    /// `vsfb_` followed by 24 hex digits.
+    pub id: String,
+    /// The collection.
+    pub collection_id: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// The batch's files, in request order.
+    pub file_ids: Vec<String>,
+    /// Whether the batch was cancelled.
+    pub cancelled: bool,
+}
+
+/// How long a batch create waits between looks at its files.
+const BATCH_POLL: Duration = Duration::from_millis(100);
 
 impl Rag {
     /// Adds an uploaded file to a collection like [`Rag::add_file`], waiting at most `wait`.
@@ -64,12 +96,13 @@ impl Rag {
             last_error: None,
             attributes: attributes.clone(),
         };
+        let cancel = CancellationToken::new();
         {
             let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(d) = jobs.get(&key).filter(|d| d.status == IN_PROGRESS) {
-                return Ok(d.clone());
+            if let Some(j) = jobs.get(&key).filter(|j| j.doc.status == IN_PROGRESS) {
+                return Ok(j.doc.clone());
             }
-            jobs.insert(key.clone(), pending.clone());
+            jobs.insert(key.clone(), Job { doc: pending.clone(), cancel: cancel.clone() });
         }
         let (this, caller) = (Arc::clone(self), caller.clone());
         let task = tokio::spawn(async move {
@@ -79,23 +112,31 @@ impl Rag {
                 let this = Arc::clone(&this);
                 let key = key.clone();
                 tokio::spawn(async move {
-                    let _permit = this.ingest_permits.acquire().await.map_err(|e| RagError::Store(e.to_string()))?;
-                    this.add_file(&caller, &key.0, &key.1, Some(class), attributes).await
+                    // Cancelling drops the ingest at an await point; the store write at its end
+                    // runs without one, so it is either wholly done or not begun.
+                    tokio::select! {
+                        () = cancel.cancelled() => Ok(None),
+                        r = async {
+                            let _permit = this.ingest_permits.acquire().await.map_err(|e| RagError::Store(e.to_string()))?;
+                            this.add_file(&caller, &key.0, &key.1, Some(class), attributes).await
+                        } => r.map(Some),
+                    }
                 })
             };
             let r = inner.await.unwrap_or_else(|e| Err(RagError::Store(format!("ingest task failed: {e}"))));
             let mut jobs = this.jobs.lock().unwrap_or_else(|e| e.into_inner());
-            match &r {
-                Ok(_) => {
+            let (status, error) = match &r {
+                Ok(Some(_)) => {
                     jobs.remove(&key);
+                    return r;
                 }
-                Err(e) => {
-                    if let Some(d) = jobs.get_mut(&key) {
-                        d.status = FAILED.into();
-                        d.last_error = Some(e.to_string());
-                        d.updated_at = super::now();
-                    }
-                }
+                Ok(None) => (CANCELLED, None),
+                Err(e) => (FAILED, Some(e.to_string())),
+            };
+            if let Some(j) = jobs.get_mut(&key) {
+                j.doc.status = status.into();
+                j.doc.last_error = error;
+                j.doc.updated_at = super::now();
             }
             r
         });
@@ -104,7 +145,8 @@ impl Rag {
             return Ok(pending);
         }
         match tokio::time::timeout(wait, task).await {
-            Ok(Ok(Ok(doc))) => Ok(doc),
+            Ok(Ok(Ok(Some(doc)))) => Ok(doc),
+            Ok(Ok(Ok(None))) => Ok(self.job(&c.id, &f.id).unwrap_or(pending)),
             // Failed in time: the caller gets the error now, so no failed entry stays.
             Ok(Ok(Err(e))) => {
                 self.forget_job(&c.id, &f.id);
@@ -115,16 +157,103 @@ impl Rag {
         }
     }
 
-    /// Pending and failed documents of a collection (no ACL check: callers checked it).
+    /// Pending, failed and cancelled documents of a collection (no ACL check: callers
+    /// checked it).
     pub(super) fn jobs_of(&self, collection_id: &str) -> Vec<Document> {
         let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
-        jobs.iter().filter(|((c, _), _)| c == collection_id).map(|(_, d)| d.clone()).collect()
+        jobs.iter().filter(|((c, _), _)| c == collection_id).map(|(_, j)| j.doc.clone()).collect()
     }
 
     /// The job of a file in a collection, if any.
     pub(super) fn job(&self, collection_id: &str, file_id: &str) -> Option<Document> {
         let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
-        jobs.get(&(collection_id.to_string(), file_id.to_string())).cloned()
+        jobs.get(&(collection_id.to_string(), file_id.to_string())).map(|j| j.doc.clone())
+    }
+
+    /// Adds files as one batch: all are checked first (write access, class, attributes,
+    /// every file readable), then ingested in the background; waits up to `wait` for them
+    /// and returns the batch with its files' documents (see [`Rag::file_batch`]).
+    ///
+    /// # Errors
+    /// [`RagError::NotFound`] naming the first unreadable file (`(index, error)`), or the
+    /// collection's error; nothing is started then.
+    pub async fn create_file_batch(
+        self: &Arc<Self>,
+        caller: &Caller,
+        collection_id: &str,
+        files: Vec<(String, BTreeMap<String, serde_json::Value>)>,
+        wait: Duration,
+    ) -> Result<(FileBatch, Vec<Document>), (Option<usize>, RagError)> {
+        let c = self.writable_collection(caller, collection_id).map_err(|e| (None, e))?;
+        if files.is_empty() {
+            return Err((None, RagError::Invalid("file_ids: name at least one file".into())));
+        }
+        for (i, (fid, attrs)) in files.iter().enumerate() {
+            Self::check_attributes(attrs).map_err(|e| (Some(i), e))?;
+            self.get_file(caller, fid).map_err(|e| (Some(i), e))?;
+        }
+        let batch = FileBatch { id: super::new_id("vsfb_"), collection_id: c.id.clone(), created_at: super::now(), file_ids: files.iter().map(|(f, _)| f.clone()).collect(), cancelled: false };
+        self.batches.lock().unwrap_or_else(|e| e.into_inner()).insert(batch.id.clone(), batch.clone());
+        for (fid, attrs) in files {
+            // Checked above; a file deleted meanwhile shows up as missing from the batch.
+            if let Err(e) = self.add_file_within(caller, &c.id, &fid, None, attrs, Duration::ZERO).await {
+                log::info!("batch {}: file {fid} not started: {e}", batch.id);
+            }
+        }
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let state = self.file_batch(caller, &c.id, &batch.id).map_err(|e| (None, e))?;
+            if !state.1.iter().any(|d| d.status == IN_PROGRESS) || tokio::time::Instant::now() >= deadline {
+                return Ok(state);
+            }
+            tokio::time::sleep(BATCH_POLL.min(deadline.saturating_duration_since(tokio::time::Instant::now()))).await;
+        }
+    }
+
+    /// A batch with the current documents of its files (stored ones `completed`, others
+    /// `in_progress`, `failed` or `cancelled`; files whose document was removed since are
+    /// left out).
+    ///
+    /// # Errors
+    /// [`RagError::NotFound`] when the caller may not read the collection or the batch is
+    /// not one of it (or is gone after a restart).
+    pub fn file_batch(&self, caller: &Caller, collection_id: &str, batch_id: &str) -> Result<(FileBatch, Vec<Document>), RagError> {
+        let c = self.get_collection(caller, collection_id)?;
+        let batch = self.batches.lock().unwrap_or_else(|e| e.into_inner()).get(batch_id).filter(|b| b.collection_id == c.id).cloned();
+        let batch = batch.ok_or_else(|| RagError::NotFound(format!("file batch {batch_id:?} in vector store {collection_id:?}")))?;
+        let mut docs = Vec::with_capacity(batch.file_ids.len());
+        for fid in &batch.file_ids {
+            match self.job(&c.id, fid) {
+                Some(d) => docs.push(d),
+                None => docs.extend(self.store.document(&c.id, fid)?),
+            }
+        }
+        Ok((batch, docs))
+    }
+
+    /// Cancels a batch: ingests of its files still running stop (nothing of them is
+    /// stored) and show as `cancelled`; finished ones stay.
+    ///
+    /// # Errors
+    /// As [`Rag::file_batch`], and [`RagError::Invalid`] for readers outside the owner
+    /// department.
+    pub fn cancel_file_batch(&self, caller: &Caller, collection_id: &str, batch_id: &str) -> Result<(FileBatch, Vec<Document>), RagError> {
+        let c = self.writable_collection(caller, collection_id)?;
+        let (batch, _) = self.file_batch(caller, &c.id, batch_id)?;
+        if let Some(b) = self.batches.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&batch.id) {
+            b.cancelled = true;
+        }
+        {
+            let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+            for fid in &batch.file_ids {
+                if let Some(j) = jobs.get_mut(&(c.id.clone(), fid.clone())).filter(|j| j.doc.status == IN_PROGRESS) {
+                    j.cancel.cancel();
+                    j.doc.status = CANCELLED.into();
+                    j.doc.updated_at = super::now();
+                }
+            }
+        }
+        self.file_batch(caller, &c.id, batch_id)
     }
 
     /// Drops the entry of a file (failed, or the collection is gone).
@@ -133,9 +262,15 @@ impl Rag {
         jobs.remove(&(collection_id.to_string(), file_id.to_string()));
     }
 
-    /// Drops every entry of a collection (deleted).
+    /// Drops every entry and batch of a collection (deleted); running ingests are stopped.
     pub(super) fn forget_jobs_of(&self, collection_id: &str) {
         let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
-        jobs.retain(|(c, _), _| c != collection_id);
+        jobs.retain(|(c, _), j| {
+            if c == collection_id {
+                j.cancel.cancel();
+            }
+            c != collection_id
+        });
+        self.batches.lock().unwrap_or_else(|e| e.into_inner()).retain(|_, b| b.collection_id != collection_id);
     }
 }

@@ -39,6 +39,7 @@ pub use acl::{Access, Caller};
 pub use cli::{engine_embedder, run_rag, settings, IngestArgs, RagCommand, SearchArgs};
 pub use embed::{EmbedFuture, EmbedModel, EngineEmbedder};
 pub use filter::Filter;
+pub use jobs::FileBatch;
 pub use verify::VerifyReport;
 
 use crate::policy::DataClass;
@@ -206,8 +207,9 @@ pub struct Document {
     pub updated_at: i64,
     /// Chunks.
     pub chunk_count: u32,
-    /// `completed` for a stored document; `in_progress` or `failed` for a background ingest
-    /// of the API (`rag/jobs.rs`; never stored: a failed ingest stores nothing).
+    /// `completed` for a stored document; `in_progress`, `failed` or `cancelled` for a
+    /// background ingest of the API (`rag/jobs.rs`; never stored: a failed or cancelled
+    /// ingest stores nothing).
     pub status: String,
     /// Why it failed, for `failed`.
     pub last_error: Option<String>,
@@ -281,8 +283,11 @@ pub struct Rag {
     commit_lock: Mutex<()>,
     /// Bumped per collection on every write; a build started before a write is discarded.
     generation: Mutex<HashMap<String, u64>>,
-    /// Pending and failed background ingests by (collection id, file id) (`rag/jobs.rs`).
-    jobs: Mutex<HashMap<(String, String), Document>>,
+    /// Pending, failed and cancelled background ingests by (collection id, file id)
+    /// (`rag/jobs.rs`).
+    jobs: Mutex<HashMap<(String, String), jobs::Job>>,
+    /// File batches by id (`rag/jobs.rs`).
+    batches: Mutex<HashMap<String, FileBatch>>,
     /// Bounds the background ingests running at once.
     ingest_permits: tokio::sync::Semaphore,
 }
@@ -329,6 +334,7 @@ impl Rag {
             commit_lock: Mutex::new(()),
             generation: Mutex::new(HashMap::new()),
             jobs: Mutex::new(HashMap::new()),
+            batches: Mutex::new(HashMap::new()),
             ingest_permits: tokio::sync::Semaphore::new(jobs::CONCURRENT_INGESTS),
         })
     }

@@ -346,3 +346,41 @@ async fn a_warm_index_follows_writes_like_a_fresh_build() {
     assert!(after.iter().flatten().all(|(f, _, _)| *f != hund.file_id));
     assert_eq!(after, run(true).await);
 }
+
+/// File batches: checked first (an unknown file starts nothing), then each file ends on its
+/// own (a broken one `failed`, the others `completed`); cancelling stops what still runs —
+/// nothing of it is stored, even once the store is free again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_batches_complete_fail_per_file_and_cancel() {
+    use std::time::Duration;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rag = Arc::new(open_with(dir.path(), "bag"));
+    let me = who("jdoe", "IT");
+    let c = new_coll(&rag, "it", "IT", Access::Everyone, DataClass::Internal);
+    let put = |name: &str, text: &[u8]| rag.put_file(&me, name, "assistants", text).expect("upload").id;
+    let (vpn, bad, park, hund) = (put("vpn.md", VPN.as_bytes()), put("kaputt.pdf", b"%PDF-1.4 kein PDF"), put("park.md", PARK.as_bytes()), put("hund.md", HUND.as_bytes()));
+    let e = rag.create_file_batch(&me, &c.id, vec![(vpn.clone(), BTreeMap::new()), ("file-000000000000000000000000".into(), BTreeMap::new())], Duration::from_secs(10)).await.expect_err("unknown file");
+    assert!(matches!(e, (Some(1), RagError::NotFound(_))), "{e:?}");
+    assert!(rag.list_documents(&me, &c.id).expect("list").is_empty(), "nothing started");
+    let (b, docs) = rag.create_file_batch(&me, &c.id, vec![(vpn.clone(), BTreeMap::new()), (bad.clone(), BTreeMap::new())], Duration::from_secs(10)).await.expect("batch");
+    assert!(b.id.starts_with("vsfb_") && !b.cancelled);
+    let status = |docs: &[Document], f: &str| docs.iter().find(|d| d.file_id == f).map(|d| d.status.clone());
+    assert_eq!((status(&docs, &vpn).as_deref(), status(&docs, &bad).as_deref()), (Some("completed"), Some("failed")), "{docs:?}");
+    // Cancel while the store is held: both stay unstored, and stay so after release.
+    let hold = rag.write.lock().await;
+    let (b2, docs) = rag.create_file_batch(&me, &c.id, vec![(park.clone(), BTreeMap::new()), (hund.clone(), BTreeMap::new())], Duration::from_millis(200)).await.expect("batch");
+    assert!(docs.iter().all(|d| d.status == "in_progress"), "{docs:?}");
+    assert!(matches!(rag.cancel_file_batch(&who("eva", "Bauamt"), &c.id, &b2.id), Err(RagError::Invalid(_) | RagError::NotFound(_))), "readers cannot cancel");
+    let (b2, docs) = rag.cancel_file_batch(&me, &c.id, &b2.id).expect("cancel");
+    assert!(b2.cancelled && docs.iter().all(|d| d.status == "cancelled"), "{docs:?}");
+    drop(hold);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_, docs) = rag.file_batch(&me, &c.id, &b2.id).expect("batch");
+    assert!(docs.iter().all(|d| d.status == "cancelled"), "{docs:?}");
+    assert!(rag.store.document(&c.id, &park).expect("doc").is_none() && rag.store.document(&c.id, &hund).expect("doc").is_none(), "nothing stored");
+    assert!(rag.file_batch(&me, &c.id, "vsfb_000000000000000000000000").is_err());
+    // Deleting the collection forgets its batches.
+    rag.delete_collection(&me, &c.id).expect("delete");
+    assert!(rag.file_batch(&Caller::system(), &c.id, &b.id).is_err());
+    assert!(rag.verify().expect("verify").ok());
+}

@@ -1,6 +1,6 @@
 """Real-client check of the RAG API: the official openai Python SDK over mutual TLS uploads
-files, creates a vector store, adds files (create and create_and_poll), lists, searches,
-and chats with a file_search tool.
+files, creates a vector store, adds files (create and create_and_poll, and a file batch with
+upload_and_poll), lists, searches, and chats with a file_search tool.
 
 Usage: rag_check.py BASE_URL CA_CERT CLIENT_CERT CLIENT_KEY CHAT_MODEL FIXTURE_DIR
 Prints one JSON object with what the SDK received; exits non-zero on any SDK error.
@@ -57,6 +57,15 @@ r = client.chat.completions.create(
 )
 msg = r.choices[0].message.model_dump()
 out["chat"] = {"content": msg.get("content"), "citations": [a.get("filename") for a in (msg.get("annotations") or [])]}
+
+# File batches: upload_and_poll (uploads each file, then create_and_poll) and the batch's files.
+with open(os.path.join(fixtures, "urlaubsregelung.txt"), "rb") as a, open(os.path.join(fixtures, "druckerwartung.odt"), "rb") as b:
+    batch = client.vector_stores.file_batches.upload_and_poll(vector_store_id=vs.id, files=[a, b])
+out["batch"] = {"object": batch.object, "status": batch.status, "id": batch.id.startswith("vsfb_"),
+                "completed": batch.file_counts.completed, "total": batch.file_counts.total}
+out["batch_files"] = sorted(f.status for f in client.vector_stores.file_batches.list_files(batch_id=batch.id, vector_store_id=vs.id))
+again = client.vector_stores.file_batches.retrieve(batch_id=batch.id, vector_store_id=vs.id)
+out["batch_again"] = again.status
 
 d = client.vector_stores.files.delete(file_id=ids["parkraum.html"], vector_store_id=vs.id)
 out["file_deleted"] = d.deleted
