@@ -56,6 +56,23 @@ impl Rag {
         Ok(ix)
     }
 
+    /// Builds the search index of every non-empty collection that has none yet (at start,
+    /// so that the first searches do not pay for it); returns how many were built.
+    /// Searches and ingests meanwhile wait only for the collection being built.
+    ///
+    /// # Errors
+    /// [`RagError::Store`] for an unreadable store.
+    pub async fn warm_up(&self) -> Result<usize, RagError> {
+        let mut n = 0;
+        for c in self.store.collections()? {
+            if c.chunk_count > 0 && !self.cache.lock().is_ok_and(|m| m.contains_key(&c.id)) {
+                self.index(&c).await?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     /// Searches the collections of `req` the caller may read.
     ///
     /// # Errors

@@ -384,3 +384,19 @@ async fn file_batches_complete_fail_per_file_and_cancel() {
     assert!(rag.file_batch(&Caller::system(), &c.id, &b.id).is_err());
     assert!(rag.verify().expect("verify").ok());
 }
+
+/// `warm_up` (run at server start) builds the index of every non-empty collection once.
+#[tokio::test]
+async fn warm_up_builds_each_non_empty_index_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rag = open_with(dir.path(), "bag");
+    let sys = Caller::system();
+    for (name, text) in [("a", HUND), ("b", PARK)] {
+        let c = new_coll(&rag, name, "IT", Access::Everyone, DataClass::Internal);
+        rag.ingest_bytes(&sys, &c.id, "doc.md", text.as_bytes(), None, BTreeMap::new()).await.expect("ingest");
+    }
+    new_coll(&rag, "leer", "IT", Access::Everyone, DataClass::Internal);
+    assert_eq!(rag.warm_up().await.expect("warm"), 2);
+    assert_eq!(rag.cache.lock().expect("cache").len(), 2);
+    assert_eq!(rag.warm_up().await.expect("warm"), 0, "nothing left to build");
+}
