@@ -25,6 +25,7 @@ pub const DEFAULT_MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
 /// allowlist = ["DE02 3705 0198 0000 0011 11", "0221 221-0"]
 /// functional_domains = ["stadt.example"]
 /// max_input_bytes = 16777216
+/// specimen_markers = true
 /// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -41,6 +42,12 @@ pub struct PolicyDetectConfig {
     pub functional_domains: Vec<String>,
     /// Largest input in bytes; larger inputs are an error (callers fail closed).
     pub max_input_bytes: usize,
+    /// Whether a sentence with a specimen marker ("Mustermann", "Musterstadt",
+    /// "Testdaten", "[Name]", …; SPEC 3.3) has its names, addresses, birth dates and contacts
+    /// treated as placeholders and not reported. On by default, as SPEC 3.3 defines; off
+    /// fails closed for a writer who puts such a word next to real data (a sentence starting
+    /// "Testdaten:" would otherwise pass).
+    pub specimen_markers: bool,
 }
 
 impl Default for PolicyDetectConfig {
@@ -50,6 +57,7 @@ impl Default for PolicyDetectConfig {
             allowlist: Vec::new(),
             functional_domains: Vec::new(),
             max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
+            specimen_markers: true,
         }
     }
 }
@@ -73,6 +81,7 @@ pub(crate) struct Compiled {
     pub allow: HashSet<String>,
     pub functional_domains: Vec<String>,
     pub max_input_bytes: usize,
+    pub specimen_markers: bool,
 }
 
 impl PolicyDetectConfig {
@@ -124,6 +133,7 @@ impl PolicyDetectConfig {
                 .map(|d| d.trim().to_lowercase())
                 .collect(),
             max_input_bytes: self.max_input_bytes,
+            specimen_markers: self.specimen_markers,
         })
     }
 }

@@ -305,6 +305,16 @@ mod tests {
     }
 
     #[test]
+    fn specimen_markers_can_be_switched_off() {
+        let text = "Testdaten: Herr Konrad Weißgerber, geb. 14.03.1961, wohnt in der Lindenallee 7.";
+        let on = Detector::new(&PolicyDetectConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+        let off = Detector::new(&PolicyDetectConfig { specimen_markers: false, ..PolicyDetectConfig::default() }).unwrap_or_else(|e| panic!("{e}"));
+        let persons = |d: &Detector| d.detect(text).unwrap_or_else(|e| panic!("{e}")).iter().filter(|f| f.category == Category::Person).count();
+        assert_eq!(persons(&on), 0, "SPEC 3.3: a specimen sentence is not personal");
+        assert!(persons(&off) >= 1, "switched off, the same sentence is judged as any");
+    }
+
+    #[test]
     fn too_large_input_is_an_error() {
         let cfg = PolicyDetectConfig {
             max_input_bytes: 10,
