@@ -279,6 +279,7 @@ table! {
     Added => "aufgenommen", "added";
     Replaced => "ersetzt", "replaced";
     Unchanged => "unverändert", "unchanged";
+    InBackground => "wird im Hintergrund aufgenommen; erscheint in der Liste, sobald gespeichert", "being ingested in the background; listed once stored";
     TestSearch => "Testsuche", "Test search";
     Query => "Suchanfrage", "Query";
     SearchModeLabel => "Suchart", "Search mode";

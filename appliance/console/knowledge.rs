@@ -63,7 +63,8 @@ pub struct Select {
 /// What a form post leaves for the page: per-file upload outcomes or search hits.
 enum Outcome {
     Nothing,
-    Uploaded(Vec<(String, Result<IngestStatus, String>)>),
+    /// Per file: its outcome, `Ok(None)` while it is still being ingested in the background.
+    Uploaded(Vec<(String, Result<Option<IngestStatus>, String>)>),
     Searched { query: String, mode: SearchMode, hits: Result<Vec<Hit>, String> },
 }
 
@@ -214,7 +215,8 @@ fn collection_view(ctx: &Ctx, c: &Collection, docs: &[crate::rag::Document], out
                 ul.result id="upload-result" {
                     @for (name, r) in results {
                         @match r {
-                            Ok(s) => li.ok data-status=(status_name(*s)) { (name) ": " (ctx.t(match s { IngestStatus::Added => K::Added, IngestStatus::Replaced => K::Replaced, IngestStatus::Unchanged => K::Unchanged })) },
+                            Ok(Some(s)) => li.ok data-status=(status_name(*s)) { (name) ": " (ctx.t(match s { IngestStatus::Added => K::Added, IngestStatus::Replaced => K::Replaced, IngestStatus::Unchanged => K::Unchanged })) },
+                            Ok(None) => li.pending data-status="in_progress" { (name) ": " (ctx.t(K::InBackground)) },
                             Err(e) => li.error role="alert" data-status="failed" { (name) ": " (e) },
                         }
                     }
@@ -419,8 +421,9 @@ pub async fn delete_document(ctx: Ctx, State(st): State<ConsoleState>, headers: 
 
 /// `POST /knowledge/upload` (`multipart/form-data`): fields `csrf`, `collection`, `class` and
 /// one or more `file` parts. Each file is ingested on its own: an unreadable one is reported
-/// with its reason and stores nothing, the others are kept. The request body is limited to
-/// the API's upload limit (`[rag] max_file_bytes` plus framing).
+/// with its reason and stores nothing, the others are kept; files not done within
+/// `[rag] add_file_wait_secs` are reported as being ingested in the background. The request body is
+/// limited to the API's upload limit (`[rag] max_file_bytes` plus framing).
 pub async fn upload(ctx: Ctx, State(st): State<ConsoleState>, headers: HeaderMap, uri: Uri, mut form: Multipart) -> Response {
     let (mut csrf, mut collection, mut class, mut files) = (None, None, None, Vec::new());
     loop {
@@ -461,21 +464,33 @@ pub async fn upload(ctx: Ctx, State(st): State<ConsoleState>, headers: HeaderMap
     if files.is_empty() {
         return error_page(&ctx, StatusCode::BAD_REQUEST, ctx.t(K::NoFileChosen));
     }
-    let who = caller(&ctx);
-    let mut results = Vec::new();
-    for (name, data) in files {
-        let done = rag.ingest_bytes(&who, &collection, &name, &data, class, BTreeMap::new()).await;
-        match done {
-            Ok((doc, status)) => {
-                record_admin(&st, &ctx, AdminAction::DocumentUploaded, format!("collection {} file {} {}", doc.collection_id, doc.file_id, status_name(status)), true);
-                results.push((name, Ok(status)));
+    // Ingest in a task of its own: a closed browser tab does not stop it, and what takes
+    // longer than the add wait goes on in the background (its admin record follows when done).
+    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    {
+        let (rag, st, ctx, collection) = (rag.clone(), st.clone(), ctx.clone(), collection.clone());
+        tokio::spawn(async move {
+            let who = caller(&ctx);
+            for (i, (name, data)) in files.into_iter().enumerate() {
+                let done = rag.ingest_bytes(&who, &collection, &name, &data, class, BTreeMap::new()).await;
+                match &done {
+                    Ok((doc, status)) => record_admin(&st, &ctx, AdminAction::DocumentUploaded, format!("collection {} file {} {}", doc.collection_id, doc.file_id, status_name(*status)), true),
+                    Err(_) => record_admin(&st, &ctx, AdminAction::DocumentUploaded, format!("collection {collection} (failed)"), false),
+                }
+                // The page may have answered already; the record above is what counts then.
+                let _ = tx.send((i, done.map(|(_, s)| s)));
             }
+        });
+    }
+    let mut results: Vec<(String, Result<Option<IngestStatus>, String>)> = names.into_iter().map(|n| (n, Ok(None))).collect();
+    let deadline = tokio::time::Instant::now() + rag.add_wait();
+    while let Ok(Some((i, r))) = tokio::time::timeout_at(deadline, rx.recv()).await {
+        results[i].1 = match r {
             Err(RagError::NotFound(_)) => return error_page(&ctx, StatusCode::NOT_FOUND, ctx.t(K::NoSuchCollection)),
-            Err(e) => {
-                record_admin(&st, &ctx, AdminAction::DocumentUploaded, format!("collection {collection} (failed)"), false);
-                results.push((name, Err(message(&ctx, &e))));
-            }
-        }
+            Ok(s) => Ok(Some(s)),
+            Err(e) => Err(message(&ctx, &e)),
+        };
     }
     render(&ctx, &st, &rag, Some(&collection), None, Outcome::Uploaded(results))
 }

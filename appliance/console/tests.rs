@@ -262,3 +262,31 @@ async fn knowledge_create_upload_search_delete_and_record() {
     assert!(!ledger.contains("baustelle") && !ledger.contains("kaputt") && !ledger.contains("Baustellen"), "ids only in the ledger");
     assert!(crate::accounting::ledger::verify(f.state.app.accounting.ledger_path().unwrap()).unwrap().first_broken.is_none());
 }
+
+/// An upload that takes longer than the add wait (here 0 s) answers "in the background";
+/// the ingest goes on without the page, the document is listed once stored and its admin
+/// record follows.
+#[tokio::test]
+async fn slow_uploads_go_on_in_the_background() {
+    let mut f = fixture_with(false);
+    let mut settings = crate::rag::RagSettings::new(f._dir.path().join("rag0"));
+    settings.add_wait = std::time::Duration::ZERO;
+    let rag = Arc::new(crate::rag::Rag::open(settings, Some(Arc::new(crate::rag::tests::BagModel { id: "bag".into() }))).unwrap());
+    f.state.app.rag = Some(rag.clone());
+    let token = f.state.csrf.token("0abc");
+    let sys = crate::rag::Caller::system();
+    let c = rag.create_collection(&sys, crate::rag::NewCollection { name: "IT".into(), class: crate::policy::DataClass::Internal, owner_department: "IT".into(), read: crate::rag::Access::Everyone, attributes: Default::default() }).unwrap();
+    let doc = "# Druckerwartung\n\nToner für die Etagendrucker bestellt die Hausverwaltung.";
+    let (status, _, body) = send(&f.state, multipart("/knowledge/upload", who(Role::Admin), &[("csrf", None, &token), ("collection", None, &c.id), ("file", Some("drucker.md"), doc)])).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("data-status=\"in_progress\""), "{body}");
+    for _ in 0..100 {
+        if !rag.list_documents(&sys, &c.id).unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(rag.list_documents(&sys, &c.id).unwrap().len(), 1, "stored in the background");
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert_eq!(admin_actions(&f.state), ["document_uploaded"]);
+}
