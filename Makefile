@@ -36,11 +36,12 @@ run: deps model build config
 	@echo
 	@echo "zonegate is starting on https://127.0.0.1:$(PORT). In another terminal, try:"
 	@echo
-	@echo "The admin console is on https://127.0.0.1:8444 (import $(PKI)/dev.p12, password dev, into the browser)."
-	@echo
 	@echo "  curl --cacert $(PKI)/ca.crt --cert $(PKI)/dev.crt --key $(PKI)/dev.key \\"
 	@echo "       https://127.0.0.1:$(PORT)/v1/chat/completions -H 'Content-Type: application/json' \\"
-	@echo "       -d '{\"model\": \"smollm2-135m\", \"messages\": [{\"role\": \"user\", \"content\": \"What is the capital of France?\"}]}'"
+	@echo "       -d '{\"model\": \"smollm2-135m\", \"max_tokens\": 64, \"messages\": [{\"role\": \"user\", \"content\": \"What is the capital of France?\"}]}'"
+	@echo
+	@echo "The admin console is on https://127.0.0.1:8444 (import $(PKI)/dev.p12, password dev, into the browser)."
+	@echo "The CLI: $(BIN) --config $(VAR)/zonegate.toml --help"
 	@echo
 	exec $(BIN) --config $(VAR)/zonegate.toml serve
 
@@ -180,7 +181,7 @@ $(VAR)/zonegate.toml:
 	  '[rag]' \
 	  'embedding_model = "smollm2-135m-embed"' \
 	  'embed_tokens = 64' \
-	  'vector_weight = 0.1' > $@
+	  'vector_weight = 0.15' > $@
 	$(BIN) --config $@ check-config
 
 # The official openai Python SDK for the real-client checks.

@@ -288,6 +288,11 @@ fn collection_view(ctx: &Ctx, c: &Collection, docs: &[crate::rag::Document], out
     }
 }
 
+/// `file-` and 24 hex digits: what may be written to the ledger as a file.
+fn is_file_id(s: &str) -> bool {
+    s.strip_prefix("file-").is_some_and(|h| h.len() == 24 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 fn status_name(s: IngestStatus) -> &'static str {
     match s {
         IngestStatus::Added => "added",
@@ -374,19 +379,27 @@ pub async fn delete_collection(ctx: Ctx, State(st): State<ConsoleState>, headers
     }
     let Some(rag) = st.app.rag.clone() else { return not_set_up(&ctx) };
     let who = caller(&ctx);
-    let files: Vec<String> = rag.list_documents(&who, &f.collection).map(|d| d.into_iter().map(|d| d.file_id).collect()).unwrap_or_default();
-    match rag.delete_collection(&who, &f.collection) {
+    // The ledger names collections by id only, never by what the form said.
+    let id = match rag.get_collection(&who, &f.collection) {
+        Ok(c) => c.id,
+        Err(e) => {
+            record_admin(&st, &ctx, AdminAction::CollectionDeleted, "collection (not found)".into(), false);
+            return error_page(&ctx, status_of(&e), &message(&ctx, &e));
+        }
+    };
+    let files: Vec<String> = rag.list_documents(&who, &id).map(|d| d.into_iter().map(|d| d.file_id).collect()).unwrap_or_default();
+    match rag.delete_collection(&who, &id) {
         Ok(()) => {
-            for id in &files {
-                if let Err(e) = rag.purge_orphan_file(&who, id) {
-                    log::warn!("console: collection {} deleted, its file {id} kept: {e}", f.collection);
+            for file in &files {
+                if let Err(e) = rag.purge_orphan_file(&who, file) {
+                    log::warn!("console: collection {id} deleted, its file {file} kept: {e}");
                 }
             }
-            record_admin(&st, &ctx, AdminAction::CollectionDeleted, format!("collection {}", f.collection), true);
+            record_admin(&st, &ctx, AdminAction::CollectionDeleted, format!("collection {id}"), true);
             Redirect::to("/knowledge?done=deleted").into_response()
         }
         Err(e) => {
-            record_admin(&st, &ctx, AdminAction::CollectionDeleted, format!("collection {}", f.collection), false);
+            record_admin(&st, &ctx, AdminAction::CollectionDeleted, format!("collection {id}"), false);
             error_page(&ctx, status_of(&e), &message(&ctx, &e))
         }
     }
@@ -403,14 +416,21 @@ pub async fn delete_document(ctx: Ctx, State(st): State<ConsoleState>, headers: 
         return error_page(&ctx, StatusCode::BAD_REQUEST, "file: missing");
     };
     let who = caller(&ctx);
-    let target = format!("collection {} file {file}", f.collection);
-    match rag.remove_file(&who, &f.collection, file) {
+    let id = match rag.get_collection(&who, &f.collection) {
+        Ok(c) => c.id,
+        Err(e) => {
+            record_admin(&st, &ctx, AdminAction::DocumentRemoved, "collection (not found)".into(), false);
+            return error_page(&ctx, status_of(&e), &message(&ctx, &e));
+        }
+    };
+    let target = format!("collection {id} file {}", if is_file_id(file) { file } else { "(not a file id)" });
+    match rag.remove_file(&who, &id, file) {
         Ok(()) => {
             if let Err(e) = rag.purge_orphan_file(&who, file) {
                 log::warn!("console: document removed, its file {file} kept: {e}");
             }
             record_admin(&st, &ctx, AdminAction::DocumentRemoved, target, true);
-            Redirect::to(&format!("/knowledge?c={}&done=removed", f.collection)).into_response()
+            Redirect::to(&format!("/knowledge?c={id}&done=removed")).into_response()
         }
         Err(e) => {
             record_admin(&st, &ctx, AdminAction::DocumentRemoved, target, false);
@@ -443,8 +463,12 @@ pub async fn upload(ctx: Ctx, State(st): State<ConsoleState>, headers: HeaderMap
             "collection" => collection = Some(String::from_utf8_lossy(&data).into_owned()),
             "class" => class = Some(String::from_utf8_lossy(&data).into_owned()),
             "file" => {
+                // Browsers send the bare name; anything path-like is cut to its last part.
                 if let Some(n) = file_name.filter(|n| !n.is_empty()) {
-                    files.push((n, data));
+                    match crate::rag::valid_filename(&n) {
+                        Ok(n) => files.push((n, data)),
+                        Err(e) => return error_page(&ctx, StatusCode::BAD_REQUEST, &e.to_string()),
+                    }
                 }
             }
             _ => {}
@@ -464,6 +488,10 @@ pub async fn upload(ctx: Ctx, State(st): State<ConsoleState>, headers: HeaderMap
     if files.is_empty() {
         return error_page(&ctx, StatusCode::BAD_REQUEST, ctx.t(K::NoFileChosen));
     }
+    let collection = match rag.get_collection(&caller(&ctx), &collection) {
+        Ok(c) => c.id,
+        Err(e) => return error_page(&ctx, status_of(&e), &message(&ctx, &e)),
+    };
     // Ingest in a task of its own: a closed browser tab does not stop it, and what takes
     // longer than the add wait goes on in the background (its admin record follows when done).
     let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
@@ -484,8 +512,11 @@ pub async fn upload(ctx: Ctx, State(st): State<ConsoleState>, headers: HeaderMap
         });
     }
     let mut results: Vec<(String, Result<Option<IngestStatus>, String>)> = names.into_iter().map(|n| (n, Ok(None))).collect();
-    let deadline = tokio::time::Instant::now() + rag.add_wait();
-    while let Ok(Some((i, r))) = tokio::time::timeout_at(deadline, rx.recv()).await {
+    let wait = rag.add_wait();
+    let deadline = tokio::time::Instant::now() + wait;
+    // No wait at all: answer at once (a zero deadline would still race the timer's tick).
+    while !wait.is_zero() {
+        let Ok(Some((i, r))) = tokio::time::timeout_at(deadline, rx.recv()).await else { break };
         results[i].1 = match r {
             Err(RagError::NotFound(_)) => return error_page(&ctx, StatusCode::NOT_FOUND, ctx.t(K::NoSuchCollection)),
             Ok(s) => Ok(Some(s)),

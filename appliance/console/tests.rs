@@ -252,14 +252,19 @@ async fn knowledge_create_upload_search_delete_and_record() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(rag.list_documents(&caller, &id).unwrap().is_empty());
     assert!(rag.get_file(&caller, &docs[0].file_id).is_err(), "the orphaned file is deleted");
-    let (status, _, _) = send(&f.state, post("/knowledge/collections/delete", admin(), &format!("csrf={token}&collection={id}"), None)).await;
+    // Free text in a form field never reaches the ledger: unknown collections are recorded
+    // as such, known ones by id even when named.
+    let (status, _, _) = send(&f.state, post("/knowledge/collections/delete", admin(), &format!("csrf={token}&collection={}", enc("Akte Probe Person")), None)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = send(&f.state, post("/knowledge/collections/delete", admin(), &format!("csrf={token}&collection={}", enc("Dienstanweisungen Bau")), None)).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(rag.list_collections(&caller).unwrap().is_empty());
     let (status, _, _) = send(&f.state, get(&loc, Some(admin()))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(admin_actions(&f.state), ["collection_created", "document_uploaded", "document_uploaded", "document_uploaded", "document_removed", "collection_deleted"]);
+    assert_eq!(admin_actions(&f.state), ["collection_created", "document_uploaded", "document_uploaded", "document_uploaded", "document_removed", "collection_deleted", "collection_deleted"]);
     let ledger = std::fs::read_to_string(f.state.app.accounting.ledger_path().unwrap()).unwrap();
     assert!(!ledger.contains("baustelle") && !ledger.contains("kaputt") && !ledger.contains("Baustellen"), "ids only in the ledger");
+    assert!(!ledger.contains("Akte") && !ledger.contains("Dienstanweisungen") && ledger.contains(&format!("collection {id}")), "{ledger}");
     assert!(crate::accounting::ledger::verify(f.state.app.accounting.ledger_path().unwrap()).unwrap().first_broken.is_none());
 }
 

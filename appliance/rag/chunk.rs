@@ -154,6 +154,21 @@ pub fn chunk(blocks: &[Block], max_tokens: usize, overlap_tokens: usize, count: 
             emit(&cur, &mut out);
         }
     }
+    // A document of headings only (a title page, a one-line text file read as a heading)
+    // still says something: its headings become one chunk, within the size bound.
+    if out.is_empty() {
+        let mut s = String::new();
+        for b in blocks.iter().filter(|b| b.heading.is_some() && !b.text.trim().is_empty()) {
+            let next = if s.is_empty() { b.text.clone() } else { format!("{s}\n\n{}", b.text) };
+            if count(&next) > budget {
+                break;
+            }
+            s = next;
+        }
+        if !s.is_empty() {
+            out.push(s);
+        }
+    }
     out
 }
 

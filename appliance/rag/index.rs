@@ -181,6 +181,25 @@ impl CollIndex {
         acc.into_iter().collect()
     }
 
+    /// The BM25 a live chunk of average length scores when it holds every query term once:
+    /// `Σ w · idf(df)` over the query terms (a term the collection lacks counts with
+    /// df = 0). Dividing by it makes scores comparable across queries and collections:
+    /// 1 means "every term present", a match on a few compound grams of one word stays
+    /// small. 0 for an empty query or collection.
+    pub fn bm25_bound(&self, query: &[(String, f32)]) -> f32 {
+        let n = self.live();
+        if n == 0 {
+            return 0.0;
+        }
+        query
+            .iter()
+            .map(|(term, w)| {
+                let df = self.postings.get(term).map_or(0, |list| if self.n_dead == 0 { list.len() } else { list.iter().filter(|(o, _)| !self.dead[*o as usize]).count() });
+                w * bm25::idf(df, n)
+            })
+            .sum()
+    }
+
     /// Cosine similarity of every chunk with the unit vector `q` (dot products; the stored
     /// vectors are unit length): (ordinal, similarity), unsorted. Empty on a dimension mismatch.
     pub fn cosine(&self, q: &[f32]) -> Vec<(u32, f32)> {

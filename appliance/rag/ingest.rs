@@ -31,6 +31,11 @@ impl Rag {
         .await
         .map_err(|e| RagError::Store(format!("extraction task failed: {e}")))?
         .map_err(unreadable)?;
+        // A document without a chunk could never be found, and would make the collection's
+        // vector dimension 0.
+        if chunks.is_empty() {
+            return Err(unreadable("no text to index (empty, or headings only)".into()));
+        }
         let mut out = Vec::with_capacity(chunks.len());
         for batch in chunks.chunks(self.settings.embed_batch.max(1)) {
             let texts: Vec<String> = batch.iter().map(|(t, _)| t.clone()).collect();
@@ -114,8 +119,8 @@ impl Rag {
         let c = self.writable_collection(caller, collection_id)?;
         let class = Self::doc_class(&c, class)?;
         Self::check_attributes(&attributes)?;
-        if source_name.is_empty() || source_name.chars().any(char::is_control) || source_name.contains('\0') {
-            return Err(RagError::Invalid("source name: use a non-empty name without control characters".into()));
+        if source_name.is_empty() || source_name.chars().count() > 1024 || source_name.chars().any(char::is_control) {
+            return Err(RagError::Invalid("source name: use 1 to 1024 characters without control characters".into()));
         }
         let sha = super::sha256_hex(data);
         if let Some(d) = self.store.document_by_source(&c.id, source_name)? {
@@ -133,13 +138,31 @@ impl Rag {
                 return Ok((d.clone(), IngestStatus::Unchanged));
             }
         }
-        let (file_id, created_at, status) = match &existing {
-            Some(d) => (d.file_id.clone(), d.created_at, IngestStatus::Replaced),
-            None => (super::new_id("file-"), now, IngestStatus::Added),
+        // A document of the same source name is replaced in place only when its file is the
+        // caller's own and this collection's alone; someone else's upload, or one also held
+        // by another collection, is left as it is, and the new content becomes a document of
+        // its own (named like the API does for a clash).
+        let shared = match &existing {
+            Some(d) => {
+                self.store.collections_of_file(&d.file_id)?.iter().any(|x| *x != c.id)
+                    || self.store.file(&d.file_id)?.is_none_or(|f| f.owner_user != caller.user)
+            }
+            None => false,
         };
+        let orig = source_name;
+        let (file_id, created_at, status, source_name) = match &existing {
+            Some(d) if !shared => (d.file_id.clone(), d.created_at, IngestStatus::Replaced, source_name.to_string()),
+            Some(_) => {
+                let id = super::new_id("file-");
+                let name = format!("{source_name} ({id})");
+                (id, now, IngestStatus::Added, name)
+            }
+            None => (super::new_id("file-"), now, IngestStatus::Added, source_name.to_string()),
+        };
+        let source_name = source_name.as_str();
         let file = StoredFile {
             id: file_id.clone(),
-            filename: source_name.rsplit('/').next().unwrap_or(source_name).to_string(),
+            filename: orig.rsplit('/').next().unwrap_or(orig).to_string(),
             bytes: data.len() as u64,
             created_at: now,
             purpose: "assistants".into(),

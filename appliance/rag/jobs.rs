@@ -37,7 +37,13 @@ pub(super) const CANCELLED: &str = "cancelled";
 pub(super) struct Job {
     doc: Document,
     cancel: CancellationToken,
+    /// Which ingest this entry belongs to: a cancelled ingest that ends after the file was
+    /// added again must not touch the new ingest's entry.
+    serial: u64,
 }
+
+/// Serials of [`Job`]s.
+static JOB_SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// Files added together to one collection (OpenAI `vector_store.files_batch`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,12 +103,13 @@ impl Rag {
             attributes: attributes.clone(),
         };
         let cancel = CancellationToken::new();
+        let serial = JOB_SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         {
             let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(j) = jobs.get(&key).filter(|j| j.doc.status == IN_PROGRESS) {
                 return Ok(j.doc.clone());
             }
-            jobs.insert(key.clone(), Job { doc: pending.clone(), cancel: cancel.clone() });
+            jobs.insert(key.clone(), Job { doc: pending.clone(), cancel: cancel.clone(), serial });
         }
         let (this, caller) = (Arc::clone(self), caller.clone());
         let task = tokio::spawn(async move {
@@ -115,6 +122,8 @@ impl Rag {
                     // Cancelling drops the ingest at an await point; the store write at its end
                     // runs without one, so it is either wholly done or not begun.
                     tokio::select! {
+                        // Cancellation first: a cancel that came before the store lock did wins.
+                        biased;
                         () = cancel.cancelled() => Ok(None),
                         r = async {
                             let _permit = this.ingest_permits.acquire().await.map_err(|e| RagError::Store(e.to_string()))?;
@@ -125,6 +134,9 @@ impl Rag {
             };
             let r = inner.await.unwrap_or_else(|e| Err(RagError::Store(format!("ingest task failed: {e}"))));
             let mut jobs = this.jobs.lock().unwrap_or_else(|e| e.into_inner());
+            if jobs.get(&key).is_none_or(|j| j.serial != serial) {
+                return r; // forgotten, or the file was added again since
+            }
             let (status, error) = match &r {
                 Ok(Some(_)) => {
                     jobs.remove(&key);
@@ -170,6 +182,12 @@ impl Rag {
         jobs.get(&(collection_id.to_string(), file_id.to_string())).map(|j| j.doc.clone())
     }
 
+    /// Whether an ingest of this file is running in any collection.
+    pub(super) fn file_being_ingested(&self, file_id: &str) -> bool {
+        let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        jobs.iter().any(|((_, f), j)| f == file_id && j.doc.status == IN_PROGRESS)
+    }
+
     /// Adds files as one batch: all are checked first (write access, class, attributes,
     /// every file readable), then ingested in the background; waits up to `wait` for them
     /// and returns the batch with its files' documents (see [`Rag::file_batch`]).
@@ -188,10 +206,17 @@ impl Rag {
         if files.is_empty() {
             return Err((None, RagError::Invalid("file_ids: name at least one file".into())));
         }
+        let mut seen: std::collections::HashMap<&str, &BTreeMap<String, serde_json::Value>> = std::collections::HashMap::new();
         for (i, (fid, attrs)) in files.iter().enumerate() {
             Self::check_attributes(attrs).map_err(|e| (Some(i), e))?;
             self.get_file(caller, fid).map_err(|e| (Some(i), e))?;
+            if seen.insert(fid, attrs).is_some_and(|a| a != attrs) {
+                return Err((Some(i), RagError::Invalid(format!("file_ids: file {fid:?} is named twice with different attributes"))));
+            }
         }
+        // A file named twice is added once.
+        let mut once = std::collections::HashSet::new();
+        let files: Vec<(String, BTreeMap<String, serde_json::Value>)> = files.into_iter().filter(|(f, _)| once.insert(f.clone())).collect();
         let batch = FileBatch { id: super::new_id("vsfb_"), collection_id: c.id.clone(), created_at: super::now(), file_ids: files.iter().map(|(f, _)| f.clone()).collect(), cancelled: false };
         self.batches.lock().unwrap_or_else(|e| e.into_inner()).insert(batch.id.clone(), batch.clone());
         for (fid, attrs) in files {
@@ -240,9 +265,7 @@ impl Rag {
     pub fn cancel_file_batch(&self, caller: &Caller, collection_id: &str, batch_id: &str) -> Result<(FileBatch, Vec<Document>), RagError> {
         let c = self.writable_collection(caller, collection_id)?;
         let (batch, _) = self.file_batch(caller, &c.id, batch_id)?;
-        if let Some(b) = self.batches.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&batch.id) {
-            b.cancelled = true;
-        }
+        let mut stopped = 0;
         {
             let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
             for fid in &batch.file_ids {
@@ -250,7 +273,14 @@ impl Rag {
                     j.cancel.cancel();
                     j.doc.status = CANCELLED.into();
                     j.doc.updated_at = super::now();
+                    stopped += 1;
                 }
+            }
+        }
+        // A batch that had finished stays as it was.
+        if stopped > 0 {
+            if let Some(b) = self.batches.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&batch.id) {
+                b.cancelled = true;
             }
         }
         self.file_batch(caller, &c.id, batch_id)

@@ -256,9 +256,11 @@ pub struct Hit {
     pub source_name: String,
     /// Chunk number within the document, from 0.
     pub chunk_index: u32,
-    /// In 0..=1, higher is better. Hybrid: the RRF score divided by its maximum
-    /// (first in every list); lexical: BM25 divided by the best hit's BM25; vector: cosine
-    /// similarity clamped to 0..1.
+    /// In 0..=1, higher is better. Lexical: BM25 divided by what a chunk of average length
+    /// holding every query term once scores (capped at 1), so comparable across queries and
+    /// collections; vector: cosine similarity clamped to 0..1; hybrid: the weighted RRF score
+    /// divided by its maximum (first in both the BM25 and the vector list) — agreement of
+    /// the two rankings, not absolute relevance (RRF uses ranks only).
     pub score: f32,
     /// The chunk's text (its heading path first).
     pub text: String,
@@ -478,13 +480,14 @@ impl Rag {
     }
 
     /// Deletes a file that no collection holds any more (after its last document was
-    /// removed); returns whether it was deleted. A file still held somewhere is kept.
+    /// removed); returns whether it was deleted. A file still held somewhere, or being
+    /// ingested into a collection, is kept.
     ///
     /// # Errors
     /// As [`Rag::delete_file`].
     pub fn purge_orphan_file(&self, caller: &Caller, file_id: &str) -> Result<bool, RagError> {
         let f = self.get_file(caller, file_id)?;
-        if !self.store.collections_of_file(&f.id)?.is_empty() {
+        if !self.store.collections_of_file(&f.id)?.is_empty() || self.file_being_ingested(&f.id) {
             return Ok(false);
         }
         self.delete_file(caller, &f.id)?;
@@ -501,6 +504,17 @@ impl Rag {
         let name = spec.name.trim();
         if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
             return Err(RagError::Invalid("name: use 1 to 128 characters without control characters".into()));
+        }
+        let name_ok = |n: &str| !n.trim().is_empty() && n.chars().count() <= 64 && !n.chars().any(char::is_control);
+        if !name_ok(&spec.owner_department) {
+            return Err(RagError::Invalid("owner_department: use 1 to 64 characters without control characters".into()));
+        }
+        let readers = match &spec.read {
+            Access::Everyone => &[][..],
+            Access::Departments(d) | Access::Users(d) => &d[..],
+        };
+        if readers.len() > 100 || !readers.iter().all(|n| name_ok(n)) {
+            return Err(RagError::Invalid("read: name at most 100 departments or users, each 1 to 64 characters without control characters".into()));
         }
         if !caller.admin && spec.owner_department != caller.department {
             return Err(RagError::Invalid(format!("owner_department: you may only create collections of your department {:?}", caller.department)));
@@ -668,7 +682,7 @@ impl Commit<'_> {
 }
 
 /// Keeps the last path component and rejects empty or control-character names.
-fn valid_filename(name: &str) -> Result<String, RagError> {
+pub(crate) fn valid_filename(name: &str) -> Result<String, RagError> {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("").trim();
     if base.is_empty() || base.chars().count() > 255 || base.chars().any(char::is_control) {
         return Err(RagError::Invalid("filename: use 1 to 255 characters without control characters".into()));

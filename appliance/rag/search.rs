@@ -136,7 +136,13 @@ impl Rag {
             let (lex_scored, vec_scored) = {
                 let ix = ix.read().map_err(|_| RagError::Store("search index lock poisoned".into()))?;
                 let with_refs = |v: Vec<(u32, f32)>| v.into_iter().map(|(o, s)| (ix.chunks[o as usize].clone(), s)).collect::<Vec<_>>();
-                let lex = if want_lex { with_refs(top(ix.bm25(&qterms), limit, &ix.chunks)) } else { Vec::new() };
+                // BM25 over its bound for this query and collection (comparable across both).
+                let lex = if want_lex {
+                    let bound = ix.bm25_bound(&qterms).max(f32::MIN_POSITIVE);
+                    with_refs(top(ix.bm25(&qterms), limit, &ix.chunks)).into_iter().map(|(r, s)| (r, (s / bound).min(1.0))).collect()
+                } else {
+                    Vec::new()
+                };
                 let vec = match &qvec {
                     Some(q) => with_refs(top(ix.cosine(q), limit, &ix.chunks)),
                     None => Vec::new(),
@@ -174,16 +180,17 @@ impl Rag {
         lex.truncate(CANDIDATES);
         vec.truncate(CANDIDATES);
         let ranked: Vec<(Key, f32)> = match req.mode {
-            SearchMode::Lexical => {
-                let top = lex.first().map_or(1.0, |x| x.1.max(f32::MIN_POSITIVE));
-                lex.into_iter().map(|(k, s)| (k, s / top)).collect()
-            }
+            SearchMode::Lexical => lex,
             SearchMode::Vector => vec.into_iter().map(|(k, s)| (k, s.clamp(0.0, 1.0))).collect(),
             SearchMode::Hybrid => {
+                // Ranks only (weighted RRF): BM25 and cosine scales never meet. 1.0 is first in
+                // both lists; the best possible counts every list searched, also an empty one,
+                // so a hit only the vectors found stays at w / (1 + w).
                 let keys = |l: Vec<(Key, f32)>| l.into_iter().map(|x| x.0).collect::<Vec<Key>>();
                 let (lex, vec) = (keys(lex), keys(vec));
-                let lists: Vec<(&[Key], f32)> = [(&lex[..], 1.0), (&vec[..], self.settings.vector_weight)].into_iter().filter(|(l, _)| !l.is_empty()).collect();
-                let best = lists.iter().map(|(_, w)| w).sum::<f32>().max(f32::MIN_POSITIVE) / (fuse::K + 1.0);
+                let vw = if qvec.is_some() { self.settings.vector_weight } else { 0.0 };
+                let best = (1.0 + vw) / (fuse::K + 1.0);
+                let lists: Vec<(&[Key], f32)> = [(&lex[..], 1.0), (&vec[..], vw)].into_iter().filter(|(l, _)| !l.is_empty()).collect();
                 fuse::weighted_rrf(&lists, fuse::K).into_iter().map(|(k, s)| (k, s / best)).collect()
             }
         };

@@ -301,6 +301,22 @@ impl Store {
         self.sweep_collection(id)
     }
 
+    /// Test hook: a delete of collection `id` killed after its record and its documents
+    /// went, before the chunk trees (what a SIGKILL during `DELETE` can leave).
+    #[cfg(test)]
+    pub(crate) fn delete_collection_killed_midway(&self, id: &str) -> Result<(), RagError> {
+        let Some(c) = self.collection(id)? else { return Ok(()) };
+        self.collections.remove(id.as_bytes()).map_err(se)?;
+        self.names.remove(c.name.as_bytes()).map_err(se)?;
+        let mut batch = sled::Batch::default();
+        for r in self.documents.scan_prefix(prefix(id)).keys() {
+            batch.remove(r.map_err(se)?);
+        }
+        self.documents.apply_batch(batch).map_err(se)?;
+        self.db.flush().map_err(se)?;
+        Ok(())
+    }
+
     /// Deletes everything keyed under a collection that no longer exists.
     fn sweep_collection(&self, id: &str) -> Result<(), RagError> {
         let p = prefix(id);
@@ -320,19 +336,42 @@ impl Store {
         Ok(())
     }
 
-    /// Finishes deletions that a crash interrupted: documents of collections that are gone.
+    /// Finishes deletions that a crash interrupted: anything keyed under a collection that
+    /// is gone, in every collection-keyed tree (a kill can land between the trees of
+    /// [`Store::sweep_collection`]), and `file_docs` links to such collections. Visits one
+    /// key per collection prefix per tree, plus the `file_docs` keys.
     fn sweep_deleted_collections(&self) -> Result<(), RagError> {
         let mut gone = std::collections::BTreeSet::new();
-        for r in self.documents.iter().keys() {
-            let k = r.map_err(se)?;
-            let coll = String::from_utf8_lossy(k.split(|b| *b == 0).next().unwrap_or_default()).into_owned();
-            if !gone.contains(&coll) && !self.collections.contains_key(coll.as_bytes()).map_err(se)? {
-                gone.insert(coll);
+        for tree in [&self.documents, &self.sources, &self.chunks, &self.terms, &self.vectors] {
+            let mut from: Vec<u8> = Vec::new();
+            while let Some(r) = tree.range(from.clone()..).next() {
+                let (k, _) = r.map_err(se)?;
+                let coll = k.split(|b| *b == 0).next().unwrap_or_default().to_vec();
+                if !self.collections.contains_key(&coll).map_err(se)? {
+                    gone.insert(String::from_utf8_lossy(&coll).into_owned());
+                }
+                // The first key after every `coll\0…` key.
+                from = coll;
+                from.push(1);
             }
         }
-        for c in gone {
+        for c in &gone {
             log::warn!("RAG store: finishing the deletion of collection {c}");
-            self.sweep_collection(&c)?;
+            self.sweep_collection(c)?;
+        }
+        let mut stale = sled::Batch::default();
+        let mut n = 0;
+        for r in self.file_docs.iter().keys() {
+            let k = r.map_err(se)?;
+            let coll = k.splitn(2, |b| *b == 0).nth(1).unwrap_or_default();
+            if !self.collections.contains_key(coll).map_err(se)? {
+                stale.remove(k);
+                n += 1;
+            }
+        }
+        if n > 0 {
+            log::warn!("RAG store: removing {n} file links to deleted collections");
+            self.file_docs.apply_batch(stale).map_err(se)?;
         }
         Ok(())
     }
