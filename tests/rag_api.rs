@@ -310,4 +310,19 @@ async fn adds_answer_in_progress_and_clients_poll_to_completed_or_failed() {
     let (st, _, e) = post(&c, &burl, &json!({"files": [{"file_id": md}, {"file_id": "file-000000000000000000000000"}]})).await;
     assert_eq!((st, e["error"]["param"].as_str()), (404, Some("files[1].file_id")), "{e}");
     assert_eq!(get(&c, &format!("{burl}/vsfb_000000000000000000000000")).await.0, 404);
+
+    // Every change, search and cancel above is an audit record naming ids only.
+    let path = s.cfg.server.state_dir.join("audit/ledger.jsonl");
+    let ledger = std::fs::read_to_string(&path).unwrap();
+    let records: Vec<Value> = ledger.lines().map(|l| serde_json::from_str(&format!("{{{}", l.split_once(",").unwrap().1)).unwrap()).filter(|v: &Value| v["kind"] == "knowledge").collect();
+    let actions: std::collections::BTreeSet<&str> = records.iter().map(|v| v["action"].as_str().unwrap()).collect();
+    for a in ["file_uploaded", "vector_store_created", "file_added", "file_removed", "vector_store_searched", "file_batch_created", "file_batch_cancelled"] {
+        assert!(actions.contains(a), "{a} missing: {actions:?}");
+    }
+    assert!(records.iter().any(|v| v["action"] == "file_added" && v["target"] == format!("{vid} {pdf}")), "{records:?}");
+    assert!(records.iter().any(|v| v["action"] == "file_removed" && v["outcome"] == "failed" && v["http_status"] == 400), "the refused removal");
+    for secret in ["passwortrichtlinie", "arbeitszeit", "ablage", "Gartenhaus", "Hintergrund", "stapel"] {
+        assert!(!ledger.contains(secret), "{secret} in the ledger");
+    }
+    assert_eq!(zonegate::accounting::ledger::verify(&path).unwrap().first_broken, None);
 }

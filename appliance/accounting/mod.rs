@@ -132,6 +132,44 @@ impl AdminRecord {
     }
 }
 
+/// One call of the knowledge store's API (`/v1/files`, `/v1/vector_stores`): who did what
+/// to which ids. Never names, queries, attributes or text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnowledgeRecord {
+    /// Unix seconds.
+    pub time: u64,
+    /// User id (client certificate CN).
+    pub user: String,
+    /// Department.
+    pub department: String,
+    /// Serial of the client certificate.
+    pub serial: String,
+    /// `file_uploaded`, `vector_store_created`, `vector_store_searched`, … (see
+    /// `api/knowledge_audit.rs`).
+    pub action: &'static str,
+    /// The ids concerned, space-separated (`vs_…`, `file-…`, `vsfb_…`, or `(name)`).
+    pub target: String,
+    /// The HTTP status of the answer.
+    pub status: u16,
+}
+
+impl KnowledgeRecord {
+    /// The ledger fields (`kind` = `knowledge`; `outcome` `ok` below HTTP 400).
+    pub fn ledger_fields(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("time".into(), Value::from(self.time));
+        m.insert("kind".into(), Value::from("knowledge"));
+        m.insert("user".into(), Value::from(self.user.clone()));
+        m.insert("department".into(), Value::from(self.department.clone()));
+        m.insert("certificate".into(), Value::from(self.serial.clone()));
+        m.insert("action".into(), Value::from(self.action));
+        m.insert("target".into(), Value::from(self.target.clone()));
+        m.insert("outcome".into(), Value::from(if self.status < 400 { "ok" } else { "failed" }));
+        m.insert("http_status".into(), Value::from(self.status));
+        m
+    }
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DecisionLabels {
     zone: String,
@@ -308,8 +346,21 @@ impl Accounting {
     /// [`LedgerError`] when the append fails (also counted in [`Accounting::ledger_failures`]).
     pub fn record_admin(&self, r: &AdminRecord) -> Result<(), LedgerError> {
         log::info!("admin action {} by certificate {}: {}", r.action.as_str(), r.serial, if r.ok { "ok" } else { "failed" });
+        self.append(r.ledger_fields())
+    }
+
+    /// Appends a knowledge-store API call to the audit ledger (reports and budgets skip
+    /// `kind = knowledge`). Without a ledger (tests) nothing is written.
+    ///
+    /// # Errors
+    /// As [`Accounting::record_admin`].
+    pub fn record_knowledge(&self, r: &KnowledgeRecord) -> Result<(), LedgerError> {
+        self.append(r.ledger_fields())
+    }
+
+    fn append(&self, fields: Map<String, Value>) -> Result<(), LedgerError> {
         let Some(l) = &self.ledger else { return Ok(()) };
-        l.append(r.ledger_fields()).map(|_| ()).inspect_err(|e| {
+        l.append(fields).map(|_| ()).inspect_err(|e| {
             self.ledger_failures.inc();
             log::error!("{e}");
         })

@@ -22,6 +22,7 @@ mod stream;
 mod tools;
 pub mod types;
 mod file_batches;
+mod knowledge_audit;
 mod vector_stores;
 
 use std::sync::Arc;
@@ -112,6 +113,7 @@ pub fn router(state: AppState) -> Router {
             e.code = Some("method_not_allowed");
             e
         })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), knowledge_audit::record))
         .layer(axum::middleware::from_fn_with_state(state.clone(), count_requests))
         .with_state(state)
 }

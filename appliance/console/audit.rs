@@ -68,6 +68,7 @@ impl Filter {
             && match self.decision.as_str() {
                 "" => true,
                 "admin" => v["kind"] == "admin",
+                "knowledge" => v["kind"] == "knowledge",
                 d => v["kind"] == "request" && v["decision"].as_str() == Some(d),
             }
     }
@@ -136,6 +137,7 @@ pub async fn show(ctx: Ctx, State(st): State<ConsoleState>, Query(f): Query<Filt
                     option value="" { (ctx.t(K::Any)) }
                     @for d in [Decision::Allow, Decision::Block, Decision::Reroute, Decision::Pseudonymize] { option value=(d.as_str()) selected[f.decision == d.as_str()] { (ctx.lang.decision(d)) } }
                     option value="admin" selected[f.decision == "admin"] { (ctx.t(K::KindAdmin)) }
+                    option value="knowledge" selected[f.decision == "knowledge"] { (ctx.t(K::KindKnowledge)) }
                 }
             }
             button type="submit" { (ctx.t(K::Search)) }
@@ -148,12 +150,12 @@ pub async fn show(ctx: Ctx, State(st): State<ConsoleState>, Query(f): Query<Filt
                 thead { tr { th.num { "#" } th { (ctx.t(K::Time)) " (UTC)" } th { (ctx.t(K::Kind)) } th { (ctx.t(K::User)) } th { (ctx.t(K::Department)) } th { (ctx.t(K::Model)) " / " (ctx.t(K::Action)) } th { (ctx.t(K::Zone)) } th { (ctx.t(K::Classes)) } th { (ctx.t(K::Categories)) } th { (ctx.t(K::Decision)) } th.num { (ctx.t(K::Tokens)) } th.num { "EUR" } } }
                 tbody {
                     @for v in shown {
-                        @let admin = v["kind"] == "admin";
+                        @let admin = v["kind"] == "admin" || v["kind"] == "knowledge";
                         @let retention = v["kind"] == "retention";
                         tr class=[(admin || retention).then_some("admin")] {
                             td.num { (v["seq"].as_u64().unwrap_or(0)) }
                             td.nowrap { (datetime(v["time"].as_u64().unwrap_or(0))) }
-                            td { (if admin { ctx.t(K::KindAdmin) } else if retention { ctx.t(K::KindRetention) } else { ctx.t(K::KindRequest) }) }
+                            td { (if v["kind"] == "knowledge" { ctx.t(K::KindKnowledge) } else if admin { ctx.t(K::KindAdmin) } else if retention { ctx.t(K::KindRetention) } else { ctx.t(K::KindRequest) }) }
                             td { @if v["pruned"] == Value::Bool(true) { span.muted title=(ctx.t(K::PrunedHint)) { "(" (ctx.t(K::Pruned)) ")" } } @else { (v["user"].as_str().unwrap_or("")) } }
                             td { (v["department"].as_str().unwrap_or("")) }
                             @if retention {

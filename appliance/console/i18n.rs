@@ -200,6 +200,7 @@ table! {
     Tokens => "Tokens", "Tokens";
     KindRequest => "Anfrage", "request";
     KindAdmin => "Verwaltung", "admin";
+    KindKnowledge => "Wissensspeicher (API)", "knowledge store (API)";
     KindRetention => "Aufbewahrung", "retention";
     Pruned => "nach Aufbewahrungsfrist gekürzt", "pruned by retention";
     PrunedHint => "Personenbezug nach Ablauf der Aufbewahrungsfrist entfernt; die Kettenglieder bleiben prüfbar.", "Identifying fields removed after the retention period; the chain links stay checkable.";
