@@ -10,7 +10,8 @@
 //! counts are those of its files, and cancelling it stops the ingests still running (a
 //! stopped ingest has written nothing: the store write is one transaction at the very end).
 //!
-//! Pending, failed and cancelled entries and batches live in memory only: the store itself
+//! Pending, failed and cancelled entries and batches live in memory only (at most
+//! [`KEEP_FINISHED`] finished entries and [`KEEP_BATCHES`] batches, oldest dropped first): the store itself
 //! never holds a half document (one transaction per document), so after a restart an
 //! interrupted ingest is simply absent and the file must be added again.
 
@@ -59,6 +60,15 @@ pub struct FileBatch {
     /// Whether the batch was cancelled.
     pub cancelled: bool,
 }
+
+/// Finished (failed or cancelled) entries kept for clients to read; older ones are dropped
+/// first when there are more (pending entries are never dropped).
+#[cfg(not(test))]
+pub(super) const KEEP_FINISHED: usize = 10_000;
+#[cfg(test)]
+pub(super) const KEEP_FINISHED: usize = 3;
+/// Batches kept; the oldest go first when there are more.
+pub(super) const KEEP_BATCHES: usize = 1_000;
 
 /// How long a batch create waits between looks at its files.
 const BATCH_POLL: Duration = Duration::from_millis(100);
@@ -110,6 +120,13 @@ impl Rag {
                 return Ok(j.doc.clone());
             }
             jobs.insert(key.clone(), Job { doc: pending.clone(), cancel: cancel.clone(), serial });
+            let finished = jobs.values().filter(|j| j.doc.status != IN_PROGRESS).count();
+            if finished > KEEP_FINISHED {
+                let mut old: Vec<(i64, u64)> = jobs.values().filter(|j| j.doc.status != IN_PROGRESS).map(|j| (j.doc.updated_at, j.serial)).collect();
+                old.sort_unstable();
+                let drop: std::collections::HashSet<u64> = old.iter().take(finished - KEEP_FINISHED).map(|(_, s)| *s).collect();
+                jobs.retain(|_, j| !drop.contains(&j.serial));
+            }
         }
         let (this, caller) = (Arc::clone(self), caller.clone());
         let task = tokio::spawn(async move {
@@ -218,7 +235,17 @@ impl Rag {
         let mut once = std::collections::HashSet::new();
         let files: Vec<(String, BTreeMap<String, serde_json::Value>)> = files.into_iter().filter(|(f, _)| once.insert(f.clone())).collect();
         let batch = FileBatch { id: super::new_id("vsfb_"), collection_id: c.id.clone(), created_at: super::now(), file_ids: files.iter().map(|(f, _)| f.clone()).collect(), cancelled: false };
-        self.batches.lock().unwrap_or_else(|e| e.into_inner()).insert(batch.id.clone(), batch.clone());
+        {
+            let mut batches = self.batches.lock().unwrap_or_else(|e| e.into_inner());
+            batches.insert(batch.id.clone(), batch.clone());
+            if batches.len() > KEEP_BATCHES {
+                let mut old: Vec<(i64, String)> = batches.values().map(|b| (b.created_at, b.id.clone())).collect();
+                old.sort_unstable();
+                for (_, id) in old.into_iter().take(batches.len() - KEEP_BATCHES) {
+                    batches.remove(&id);
+                }
+            }
+        }
         for (fid, attrs) in files {
             // Checked above; a file deleted meanwhile shows up as missing from the batch.
             if let Err(e) = self.add_file_within(caller, &c.id, &fid, None, attrs, Duration::ZERO).await {

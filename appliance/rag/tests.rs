@@ -463,3 +463,27 @@ async fn a_delete_killed_midway_is_finished_on_open() {
     assert!(rag.store.collections_of_file(&fid).expect("links").is_empty(), "no link to the deleted collection");
     assert!(rag.get_collection(&sys, &cid).is_err());
 }
+
+/// Finished entries are kept up to a bound (3 in tests), the oldest dropped first; pending
+/// ones are never dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_entries_are_bounded() {
+    use std::time::Duration;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rag = Arc::new(open_with(dir.path(), "bag"));
+    let me = who("jdoe", "IT");
+    let c = new_coll(&rag, "it", "IT", Access::Everyone, DataClass::Internal);
+    for i in 0..6 {
+        let bad = rag.put_file(&me, &format!("kaputt-{i}.pdf"), "assistants", b"%PDF-1.4 kein PDF").expect("upload");
+        rag.add_file_within(&me, &c.id, &bad.id, None, BTreeMap::new(), Duration::ZERO).await.expect("add");
+        for _ in 0..200 {
+            if rag.job(&c.id, &bad.id).is_some_and(|d| d.status == "failed") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    let kept = rag.jobs_of(&c.id);
+    assert!(kept.len() <= jobs::KEEP_FINISHED + 1 && kept.len() >= jobs::KEEP_FINISHED, "{}", kept.len());
+    assert!(kept.iter().all(|d| d.status == "failed"));
+}
