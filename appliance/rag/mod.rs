@@ -14,12 +14,14 @@
 //! fused with reciprocal rank fusion (Cormack, Clarke & Büttcher, SIGIR 2009, k = 60).
 
 mod acl;
+mod cache;
 pub mod analyze;
 pub mod bm25;
 pub mod chunk;
 mod cli;
 mod embed;
 pub mod extract;
+mod files;
 mod filter;
 pub mod fuse;
 mod index;
@@ -41,6 +43,8 @@ pub use embed::{EmbedFuture, EmbedModel, EngineEmbedder};
 pub use filter::Filter;
 pub use jobs::FileBatch;
 pub use verify::VerifyReport;
+
+pub(crate) use files::valid_filename;
 
 use crate::policy::DataClass;
 
@@ -368,132 +372,6 @@ impl Rag {
         self.embed.as_ref().ok_or_else(|| RagError::Embedding("no embedding model is configured ([rag] embedding_model)".into()))
     }
 
-    fn generation(&self, collection_id: &str) -> u64 {
-        self.generation.lock().ok().and_then(|g| g.get(collection_id).copied()).unwrap_or(0)
-    }
-
-    /// Runs a store write and its index updates as one step under the commit lock: `f`
-    /// writes to the store, then tells the [`Commit`] what changed per collection.
-    fn commit<T>(&self, f: impl FnOnce(&Commit<'_>) -> Result<T, RagError>) -> Result<T, RagError> {
-        let _g = self.commit_lock.lock().unwrap_or_else(|e| e.into_inner());
-        f(&Commit { rag: self })
-    }
-
-    // ---- files ----
-
-    /// Stores an uploaded file as a blob owned by the caller.
-    ///
-    /// # Errors
-    /// [`RagError::Invalid`] for an empty name or a file over `max_file_bytes`;
-    /// [`RagError::Store`].
-    pub fn put_file(&self, caller: &Caller, filename: &str, purpose: &str, data: &[u8]) -> Result<StoredFile, RagError> {
-        let filename = valid_filename(filename)?;
-        if data.len() as u64 > self.settings.max_file_bytes {
-            return Err(RagError::Invalid(format!("file: {} bytes is over the limit of {} bytes ([rag] max_file_bytes)", data.len(), self.settings.max_file_bytes)));
-        }
-        let f = StoredFile {
-            id: new_id("file-"),
-            filename,
-            bytes: data.len() as u64,
-            created_at: now(),
-            purpose: purpose.to_string(),
-            owner_user: caller.user.clone(),
-            owner_department: caller.department.clone(),
-            sha256: sha256_hex(data),
-        };
-        self.store.put_file(&f, data)?;
-        Ok(f)
-    }
-
-    /// Whether the caller may read a file: admin, uploader, the uploader's department, or a
-    /// reader of a collection that holds the file as a document.
-    fn may_read_file(&self, caller: &Caller, f: &StoredFile) -> Result<bool, RagError> {
-        if caller.admin || f.owner_user == caller.user || (!caller.department.is_empty() && f.owner_department == caller.department) {
-            return Ok(true);
-        }
-        for cid in self.store.collections_of_file(&f.id)? {
-            if let Some(c) = self.store.collection(&cid)? {
-                if caller.may_read(&c) {
-                    return Ok(true);
-                }
-            }
-        }
-        Ok(false)
-    }
-
-    /// Files the caller may read, oldest first.
-    ///
-    /// # Errors
-    /// [`RagError::Store`].
-    pub fn list_files(&self, caller: &Caller) -> Result<Vec<StoredFile>, RagError> {
-        let mut out = Vec::new();
-        for f in self.store.files()? {
-            if self.may_read_file(caller, &f)? {
-                out.push(f);
-            }
-        }
-        out.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-        Ok(out)
-    }
-
-    /// One file's description.
-    ///
-    /// # Errors
-    /// [`RagError::NotFound`] when it does not exist or the caller may not read it.
-    pub fn get_file(&self, caller: &Caller, file_id: &str) -> Result<StoredFile, RagError> {
-        match self.store.file(file_id)? {
-            Some(f) if self.may_read_file(caller, &f)? => Ok(f),
-            _ => Err(RagError::NotFound(format!("file {file_id:?}"))),
-        }
-    }
-
-    /// One file's bytes.
-    ///
-    /// # Errors
-    /// As [`Rag::get_file`].
-    pub fn file_content(&self, caller: &Caller, file_id: &str) -> Result<Vec<u8>, RagError> {
-        let f = self.get_file(caller, file_id)?;
-        self.store.blob(&f.id)?.ok_or_else(|| RagError::Store(format!("blob of {} is missing", f.id)))
-    }
-
-    /// Deletes a file and its documents in every collection. Allowed to admins, the
-    /// uploader and the uploader's department.
-    ///
-    /// # Errors
-    /// [`RagError::NotFound`] (also when the caller may only read it).
-    pub fn delete_file(&self, caller: &Caller, file_id: &str) -> Result<(), RagError> {
-        let f = self.get_file(caller, file_id)?;
-        if !(caller.admin || f.owner_user == caller.user || (!caller.department.is_empty() && f.owner_department == caller.department)) {
-            return Err(RagError::NotFound(format!("file {file_id:?}")));
-        }
-        self.commit(|k| {
-            let colls = self.store.collections_of_file(&f.id)?;
-            self.store.delete_file(&f.id)?;
-            for c in colls {
-                k.update(&c, |ix| {
-                    ix.remove_file(&f.id);
-                    Ok(())
-                });
-            }
-            Ok(())
-        })
-    }
-
-    /// Deletes a file that no collection holds any more (after its last document was
-    /// removed); returns whether it was deleted. A file still held somewhere, or being
-    /// ingested into a collection, is kept.
-    ///
-    /// # Errors
-    /// As [`Rag::delete_file`].
-    pub fn purge_orphan_file(&self, caller: &Caller, file_id: &str) -> Result<bool, RagError> {
-        let f = self.get_file(caller, file_id)?;
-        if !self.store.collections_of_file(&f.id)?.is_empty() || self.file_being_ingested(&f.id) {
-            return Ok(false);
-        }
-        self.delete_file(caller, &f.id)?;
-        Ok(true)
-    }
-
     // ---- collections ----
 
     /// Creates a collection. Non-admins may only create collections of their own department.
@@ -644,50 +522,6 @@ impl Rag {
     pub fn verify(&self) -> Result<VerifyReport, RagError> {
         verify::verify(&self.store)
     }
-}
-
-/// What a store write changed, told to the cached indexes (inside [`Rag::commit`]).
-struct Commit<'a> {
-    rag: &'a Rag,
-}
-
-impl Commit<'_> {
-    /// Bumps the collection's generation (an index build that overlapped this write is not
-    /// cached) and applies `op` to its cached index, if any; an index `op` cannot update
-    /// (vectors of another dimension) is dropped and rebuilt by the next search.
-    fn update(&self, collection_id: &str, op: impl FnOnce(&mut index::CollIndex) -> Result<(), index::DimsMismatch>) {
-        self.bump(collection_id);
-        let cached = self.rag.cache.lock().ok().and_then(|m| m.get(collection_id).cloned());
-        if let Some(ix) = cached {
-            let ok = ix.write().map(|mut w| op(&mut w).is_ok()).unwrap_or(false);
-            if !ok {
-                self.drop_index(collection_id);
-            }
-        }
-    }
-
-    /// Forgets the collection's index (deleted, or it cannot be updated).
-    fn drop_index(&self, collection_id: &str) {
-        self.bump(collection_id);
-        if let Ok(mut c) = self.rag.cache.lock() {
-            c.remove(collection_id);
-        }
-    }
-
-    fn bump(&self, collection_id: &str) {
-        if let Ok(mut g) = self.rag.generation.lock() {
-            *g.entry(collection_id.to_string()).or_insert(0) += 1;
-        }
-    }
-}
-
-/// Keeps the last path component and rejects empty or control-character names.
-pub(crate) fn valid_filename(name: &str) -> Result<String, RagError> {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or("").trim();
-    if base.is_empty() || base.chars().count() > 255 || base.chars().any(char::is_control) {
-        return Err(RagError::Invalid("filename: use 1 to 255 characters without control characters".into()));
-    }
-    Ok(base.to_string())
 }
 
 #[cfg(test)]

@@ -2,11 +2,11 @@
 //! ranking, reciprocal rank fusion, ACL checked before anything is read.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use super::analyze::Analyzer;
 use super::fuse;
-use super::index::{ChunkRef, CollIndex};
+use super::index::ChunkRef;
 use super::{Caller, Collection, Document, Hit, Rag, RagError, SearchMode, SearchRequest};
 
 /// Candidates taken from each list before fusion.
@@ -32,47 +32,6 @@ fn top(mut s: Vec<(u32, f32)>, n: usize, chunks: &[ChunkRef]) -> Vec<(u32, f32)>
 }
 
 impl Rag {
-    /// The cached index of a collection; built on first use under the write lock (no ingest
-    /// in between), then kept current by every commit (`Rag::commit`).
-    async fn index(&self, c: &Collection) -> Result<Arc<RwLock<CollIndex>>, RagError> {
-        if let Some(ix) = self.cache.lock().ok().and_then(|m| m.get(&c.id).cloned()) {
-            return Ok(ix);
-        }
-        // Removals (which do not take the async lock) bump the generation; a build that
-        // overlapped one is used for this search only (its hits of removed documents are
-        // dropped later) and not cached.
-        let _w = self.write.lock().await;
-        if let Some(ix) = self.cache.lock().ok().and_then(|m| m.get(&c.id).cloned()) {
-            return Ok(ix);
-        }
-        let gen = self.generation(&c.id);
-        let ix = Arc::new(RwLock::new(CollIndex::build(|f| self.store.for_each_chunk(&c.id, f))?));
-        let _g = self.commit_lock.lock().unwrap_or_else(|e| e.into_inner());
-        if let Ok(mut m) = self.cache.lock() {
-            if self.generation(&c.id) == gen {
-                m.insert(c.id.clone(), ix.clone());
-            }
-        }
-        Ok(ix)
-    }
-
-    /// Builds the search index of every non-empty collection that has none yet (at start,
-    /// so that the first searches do not pay for it); returns how many were built.
-    /// Searches and ingests meanwhile wait only for the collection being built.
-    ///
-    /// # Errors
-    /// [`RagError::Store`] for an unreadable store.
-    pub async fn warm_up(&self) -> Result<usize, RagError> {
-        let mut n = 0;
-        for c in self.store.collections()? {
-            if c.chunk_count > 0 && !self.cache.lock().is_ok_and(|m| m.contains_key(&c.id)) {
-                self.index(&c).await?;
-                n += 1;
-            }
-        }
-        Ok(n)
-    }
-
     /// Searches the collections of `req` the caller may read.
     ///
     /// # Errors
