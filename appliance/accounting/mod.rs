@@ -119,17 +119,23 @@ pub struct AdminRecord {
 impl AdminRecord {
     /// The ledger fields (`kind` = `admin`).
     pub fn ledger_fields(&self) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert("time".into(), Value::from(self.time));
-        m.insert("kind".into(), Value::from("admin"));
-        m.insert("user".into(), Value::from(self.user.clone()));
-        m.insert("department".into(), Value::from(self.department.clone()));
-        m.insert("certificate".into(), Value::from(self.serial.clone()));
-        m.insert("action".into(), Value::from(self.action.as_str()));
-        m.insert("target".into(), Value::from(self.target.clone()));
-        m.insert("outcome".into(), Value::from(if self.ok { "ok" } else { "failed" }));
-        m
+        actor_fields("admin", self.time, (&self.user, &self.department, &self.serial), self.action.as_str(), &self.target, self.ok)
     }
+}
+
+/// The fields of a record of something a certificate holder did (admin and knowledge
+/// records): time, kind, user, department, certificate, action, target, outcome.
+fn actor_fields(kind: &str, time: u64, (user, department, serial): (&str, &str, &str), action: &str, target: &str, ok: bool) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("time".into(), Value::from(time));
+    m.insert("kind".into(), Value::from(kind));
+    m.insert("user".into(), Value::from(user));
+    m.insert("department".into(), Value::from(department));
+    m.insert("certificate".into(), Value::from(serial));
+    m.insert("action".into(), Value::from(action));
+    m.insert("target".into(), Value::from(target));
+    m.insert("outcome".into(), Value::from(if ok { "ok" } else { "failed" }));
+    m
 }
 
 /// One call of the knowledge store's API (`/v1/files`, `/v1/vector_stores`): who did what
@@ -156,15 +162,7 @@ pub struct KnowledgeRecord {
 impl KnowledgeRecord {
     /// The ledger fields (`kind` = `knowledge`; `outcome` `ok` below HTTP 400).
     pub fn ledger_fields(&self) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert("time".into(), Value::from(self.time));
-        m.insert("kind".into(), Value::from("knowledge"));
-        m.insert("user".into(), Value::from(self.user.clone()));
-        m.insert("department".into(), Value::from(self.department.clone()));
-        m.insert("certificate".into(), Value::from(self.serial.clone()));
-        m.insert("action".into(), Value::from(self.action));
-        m.insert("target".into(), Value::from(self.target.clone()));
-        m.insert("outcome".into(), Value::from(if self.status < 400 { "ok" } else { "failed" }));
+        let mut m = actor_fields("knowledge", self.time, (&self.user, &self.department, &self.serial), self.action, &self.target, self.status < 400);
         m.insert("http_status".into(), Value::from(self.status));
         m
     }

@@ -363,6 +363,16 @@ pub async fn create(ctx: Ctx, State(st): State<ConsoleState>, headers: HeaderMap
     }
 }
 
+/// The id of the collection a form names (by id or name). When there is none, the failed
+/// `action` is recorded without the form's text (the ledger holds ids only) and the error
+/// page comes back.
+fn collection_id(st: &ConsoleState, ctx: &Ctx, rag: &Rag, action: AdminAction, named: &str) -> Result<String, Box<Response>> {
+    rag.get_collection(&caller(ctx), named).map(|c| c.id).map_err(|e| {
+        record_admin(st, ctx, action, "collection (not found)".into(), false);
+        Box::new(error_page(ctx, status_of(&e), &message(ctx, &e)))
+    })
+}
+
 /// A form naming a collection (and for documents, a file).
 #[derive(Debug, Deserialize)]
 pub struct TargetForm {
@@ -380,12 +390,9 @@ pub async fn delete_collection(ctx: Ctx, State(st): State<ConsoleState>, headers
     let Some(rag) = st.app.rag.clone() else { return not_set_up(&ctx) };
     let who = caller(&ctx);
     // The ledger names collections by id only, never by what the form said.
-    let id = match rag.get_collection(&who, &f.collection) {
-        Ok(c) => c.id,
-        Err(e) => {
-            record_admin(&st, &ctx, AdminAction::CollectionDeleted, "collection (not found)".into(), false);
-            return error_page(&ctx, status_of(&e), &message(&ctx, &e));
-        }
+    let id = match collection_id(&st, &ctx, &rag, AdminAction::CollectionDeleted, &f.collection) {
+        Ok(id) => id,
+        Err(page) => return *page,
     };
     let files: Vec<String> = rag.list_documents(&who, &id).map(|d| d.into_iter().map(|d| d.file_id).collect()).unwrap_or_default();
     match rag.delete_collection(&who, &id) {
@@ -416,12 +423,9 @@ pub async fn delete_document(ctx: Ctx, State(st): State<ConsoleState>, headers: 
         return error_page(&ctx, StatusCode::BAD_REQUEST, "file: missing");
     };
     let who = caller(&ctx);
-    let id = match rag.get_collection(&who, &f.collection) {
-        Ok(c) => c.id,
-        Err(e) => {
-            record_admin(&st, &ctx, AdminAction::DocumentRemoved, "collection (not found)".into(), false);
-            return error_page(&ctx, status_of(&e), &message(&ctx, &e));
-        }
+    let id = match collection_id(&st, &ctx, &rag, AdminAction::DocumentRemoved, &f.collection) {
+        Ok(id) => id,
+        Err(page) => return *page,
     };
     let target = format!("collection {id} file {}", if is_file_id(file) { file } else { "(not a file id)" });
     match rag.remove_file(&who, &id, file) {
@@ -488,9 +492,9 @@ pub async fn upload(ctx: Ctx, State(st): State<ConsoleState>, headers: HeaderMap
     if files.is_empty() {
         return error_page(&ctx, StatusCode::BAD_REQUEST, ctx.t(K::NoFileChosen));
     }
-    let collection = match rag.get_collection(&caller(&ctx), &collection) {
-        Ok(c) => c.id,
-        Err(e) => return error_page(&ctx, status_of(&e), &message(&ctx, &e)),
+    let collection = match collection_id(&st, &ctx, &rag, AdminAction::DocumentUploaded, &collection) {
+        Ok(id) => id,
+        Err(page) => return *page,
     };
     // Ingest in a task of its own: a closed browser tab does not stop it, and what takes
     // longer than the add wait goes on in the background (its admin record follows when done).

@@ -11,16 +11,11 @@ use std::hash::Hash;
 /// The paper's constant.
 pub const K: f32 = 60.0;
 
-/// Fuses ranked lists (best first) into one, best first, with each item's RRF score.
-/// Ties keep the order of first appearance (earlier list, better rank).
-pub fn rrf<T: Clone + Eq + Hash>(lists: &[Vec<T>], k: f32) -> Vec<(T, f32)> {
-    let weighted: Vec<(&[T], f32)> = lists.iter().map(|l| (l.as_slice(), 1.0)).collect();
-    weighted_rrf(&weighted, k)
-}
-
-/// Weighted RRF: each list (best first) with its weight (≥ 0); otherwise as [`rrf`]. The
-/// best possible score is `Σ w / (k + 1)`.
-pub fn weighted_rrf<T: Clone + Eq + Hash>(lists: &[(&[T], f32)], k: f32) -> Vec<(T, f32)> {
+/// Fuses ranked lists (best first), each with its weight (≥ 0; 1 for every list is the
+/// paper's plain RRF), into one, best first, with each item's score. The best possible
+/// score is `Σ w / (k + 1)`. Ties keep the order of first appearance (earlier list, better
+/// rank).
+pub fn rrf<T: Clone + Eq + Hash>(lists: &[(&[T], f32)], k: f32) -> Vec<(T, f32)> {
     let mut score: HashMap<T, (f32, usize)> = HashMap::new();
     let mut seen = 0usize;
     for (list, w) in lists {
@@ -43,9 +38,9 @@ mod tests {
 
     #[test]
     fn items_in_both_lists_win_and_scores_match_the_formula() {
-        let a = vec!["x", "y", "z"];
-        let b = vec!["y", "w"];
-        let f = rrf(&[a, b], K);
+        let a = ["x", "y", "z"];
+        let b = ["y", "w"];
+        let f = rrf(&[(&a[..], 1.0), (&b[..], 1.0)], K);
         assert_eq!(f[0].0, "y");
         assert!((f[0].1 - (1.0 / 62.0 + 1.0 / 61.0)).abs() < 1e-7);
         assert_eq!(f[1].0, "x");
@@ -60,18 +55,18 @@ mod tests {
         let lex = ["a", "b", "c"];
         let vec = ["c", "b", "a"];
         // Equal weights: b (2nd in both) ties with a and c; light vectors keep lexical order.
-        let f = weighted_rrf(&[(&lex[..], 1.0), (&vec[..], 0.2)], K);
+        let f = rrf(&[(&lex[..], 1.0), (&vec[..], 0.2)], K);
         assert_eq!(f.iter().map(|x| x.0).collect::<Vec<_>>(), vec!["a", "b", "c"]);
         assert!((f[0].1 - (1.0 / 61.0 + 0.2 / 63.0)).abs() < 1e-7);
         // Zero weight: the list only adds its items after the others, with score 0.
-        let f = weighted_rrf(&[(&lex[..2], 1.0), (&vec[..], 0.0)], K);
+        let f = rrf(&[(&lex[..2], 1.0), (&vec[..], 0.0)], K);
         assert_eq!(f.iter().map(|x| x.0).collect::<Vec<_>>(), vec!["a", "b", "c"]);
         assert_eq!(f[2].1, 0.0);
     }
 
     #[test]
     fn one_list_keeps_its_order() {
-        let f = rrf(&[vec![3, 1, 2]], K);
+        let f = rrf(&[(&[3, 1, 2][..], 1.0)], K);
         assert_eq!(f.iter().map(|x| x.0).collect::<Vec<_>>(), vec![3, 1, 2]);
         assert!(rrf::<u8>(&[], K).is_empty());
     }

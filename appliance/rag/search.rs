@@ -150,7 +150,7 @@ impl Rag {
                 let vw = if qvec.is_some() { self.settings.vector_weight } else { 0.0 };
                 let best = (1.0 + vw) / (fuse::K + 1.0);
                 let lists: Vec<(&[Key], f32)> = [(&lex[..], 1.0), (&vec[..], vw)].into_iter().filter(|(l, _)| !l.is_empty()).collect();
-                fuse::weighted_rrf(&lists, fuse::K).into_iter().map(|(k, s)| (k, s / best)).collect()
+                fuse::rrf(&lists, fuse::K).into_iter().map(|(k, s)| (k, s / best)).collect()
             }
         };
         let mut hits = Vec::new();
