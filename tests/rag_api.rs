@@ -188,6 +188,11 @@ async fn unreadable_files_attributes_filters_and_errors() {
     assert!(e["error"]["message"].as_str().unwrap().contains("kaputt.pdf"), "{e}");
     let (_, v) = get(&c, &s.url(&format!("/v1/vector_stores/{vid}"))).await;
     assert_eq!(v["file_counts"]["total"], 2, "{v}");
+    // A create naming it among good files: the same 400 naming its index, and no store left.
+    let (st, _, e) = post(&c, &s.url("/v1/vector_stores"), &json!({"name": "halb", "file_ids": [md, broken]})).await;
+    assert_eq!((st, e["error"]["code"].as_str(), e["error"]["param"].as_str()), (400, Some("invalid_file"), Some("file_ids[1]")), "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("kaputt.pdf"), "{e}");
+    assert_eq!(get(&c, &s.url("/v1/vector_stores/halb")).await.0, 404, "nothing half-made stays");
     assert_eq!(get(&c, &s.url(&format!("/v1/vector_stores/{vid}/files/{broken}"))).await.0, 404);
     // create_and_poll's GET of one file.
     let (st, one) = get(&c, &s.url(&format!("/v1/vector_stores/{vid}/files/{md}"))).await;

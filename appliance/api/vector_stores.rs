@@ -198,9 +198,10 @@ async fn store_json(st: &AppState, who: &PeerIdentity, c: Collection) -> Result<
 }
 
 /// `POST /v1/vector_stores`: creates the store (owned by the caller's department) and adds
-/// `file_ids`, all checked first (404 naming `file_ids[i]`). They share one add wait: if a
-/// file fails within it, the new store is removed again and the error returned (nothing
-/// half-made stays); files still running then go on in the background (`file_counts`).
+/// `file_ids` as one file batch ([`crate::rag::Rag::create_file_batch`]: all checked first,
+/// 404 naming `file_ids[i]`; one add wait for all). If a file fails within the wait, the
+/// new store is removed again and the error returned (nothing half-made stays); files
+/// still running then go on in the background (`file_counts`).
 pub(crate) async fn create(State(st): State<AppState>, who: PeerIdentity, headers: HeaderMap, ApiJson(req): ApiJson<CreateRequest>) -> Result<Response, ApiError> {
     let rag = super::rag_store(&st)?;
     let caller = super::rag_caller(&who);
@@ -212,24 +213,23 @@ pub(crate) async fn create(State(st): State<AppState>, who: PeerIdentity, header
         let (rag, caller) = (rag.clone(), caller.clone());
         super::blocking(move || rag.create_collection(&caller, spec)).await?
     };
-    for (i, fid) in req.file_ids.iter().enumerate() {
-        let (rag2, caller2, fid2) = (rag.clone(), caller.clone(), fid.clone());
-        if let Err(mut e) = super::blocking(move || rag2.get_file(&caller2, &fid2)).await {
+    if !req.file_ids.is_empty() {
+        // The files as one batch: all checked, then ingested side by side within one wait.
+        let files = req.file_ids.iter().map(|f| (f.clone(), BTreeMap::new())).collect();
+        let failed = match rag.create_file_batch(&caller, &c.id, files, rag.add_wait()).await {
+            Err((i, e)) => Some((i, ApiError::from_rag(e))),
+            Ok((_, docs)) => docs.iter().find(|d| d.status == "failed").map(|d| {
+                let i = req.file_ids.iter().position(|f| *f == d.file_id);
+                (i, ApiError::invalid("file", d.last_error.clone().unwrap_or_default()).with_code("invalid_file"))
+            }),
+        };
+        if let Some((i, mut e)) = failed {
             if let Err(undo) = rag.delete_collection(&caller, &c.id) {
                 log::error!("removing vector store {} after a failed create: {undo}", c.id);
             }
-            e.param = Some(format!("file_ids[{i}]"));
-            return Err(e);
-        }
-    }
-    let deadline = tokio::time::Instant::now() + rag.add_wait();
-    for (i, fid) in req.file_ids.iter().enumerate() {
-        let wait = deadline.saturating_duration_since(tokio::time::Instant::now());
-        if let Err(mut e) = rag.add_file_within(&caller, &c.id, fid, None, BTreeMap::new(), wait).await.map_err(ApiError::from_rag) {
-            if let Err(undo) = rag.delete_collection(&caller, &c.id) {
-                log::error!("removing vector store {} after a failed create: {undo}", c.id);
+            if let Some(i) = i {
+                e.param = Some(format!("file_ids[{i}]"));
             }
-            e.param = Some(format!("file_ids[{i}]"));
             return Err(e);
         }
     }
